@@ -1,0 +1,217 @@
+"""The post-store protocol, and the pieces every backend shares: validation, cursors, buckets."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import ValidationError
+
+from store.models import (
+    ANALYSIS_FIELDS,
+    SHANGHAI,
+    Aggregations,
+    Failure,
+    Interval,
+    Post,
+    PostFilter,
+    ScanPage,
+    SearchPage,
+    SortOrder,
+    TimeBucket,
+    UpdateResult,
+    UpsertResult,
+)
+from yuqing.errors import CursorError, InputError
+
+MAX_PAGE_SIZE = 500
+MAX_BATCH = 10_000
+
+
+@runtime_checkable
+class PostStore(Protocol):
+    """What the rest of the product may ask of a post store.
+
+    Implementations create their connection lazily, on first use, so that constructing one
+    never touches the network or the disk.
+    """
+
+    backend: str
+
+    def upsert(self, posts: Iterable[Post | Mapping[str, Any]]) -> UpsertResult:
+        """Create or update posts by id; an invalid item fails alone, with its reason."""
+        ...
+
+    def get(self, post_id: str) -> Post | None: ...
+
+    def get_many(self, post_ids: Sequence[str]) -> dict[str, Post]: ...
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        filters: PostFilter | None = None,
+        sort: SortOrder = SortOrder.TIME,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> SearchPage: ...
+
+    def aggregate(
+        self,
+        query: str = "",
+        *,
+        filters: PostFilter | None = None,
+        interval: Interval = Interval.HOUR,
+        top_keywords: int = 20,
+    ) -> Aggregations: ...
+
+    def scan(self, *, after: str | None = None, limit: int = 500) -> ScanPage:
+        """Posts created or changed after `after`, oldest first; resume from the page's cursor."""
+        ...
+
+    def update_analysis(self, updates: Mapping[str, Mapping[str, Any]]) -> UpdateResult:
+        """Set analysis fields (sentiment, cluster_id, ...) on many posts at once."""
+        ...
+
+    def drop_older_than(self, days: int, *, now: datetime | None = None) -> int:
+        """Delete posts published more than `days` days before `now`; return how many."""
+        ...
+
+    def count(self) -> int: ...
+
+    def ping(self) -> bool:
+        """Whether the backend answers; never raises."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def validate_batch(
+    items: Iterable[Post | Mapping[str, Any]],
+) -> tuple[list[tuple[int, Post]], list[Failure]]:
+    """Split a batch into valid posts and failures; the last copy of a repeated id wins."""
+    valid: dict[str, tuple[int, Post]] = {}
+    failures: list[Failure] = []
+    for index, item in enumerate(items):
+        if index >= MAX_BATCH:
+            raise InputError(f"a batch may hold at most {MAX_BATCH} posts")
+        if isinstance(item, Post):
+            post = item
+        else:
+            try:
+                post = Post.model_validate(item)
+            except ValidationError as exc:
+                raw_id = item.get("id") if isinstance(item, Mapping) else None
+                failures.append(
+                    Failure(
+                        index=index,
+                        id=raw_id if isinstance(raw_id, str) else None,
+                        reason=describe_validation_error(exc),
+                    )
+                )
+                continue
+        valid.pop(post.id, None)
+        valid[post.id] = (index, post)
+    return list(valid.values()), failures
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'post'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+def check_analysis_update(post_id: str, fields: Mapping[str, Any]) -> None:
+    unknown = set(fields) - ANALYSIS_FIELDS
+    if unknown:
+        raise InputError(
+            f"post {post_id}: only analysis fields can be updated, not {sorted(unknown)}"
+        )
+
+
+def check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InputError(f"limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}")
+
+
+def encode_cursor(kind: str, values: list[Any]) -> str:
+    blob = json.dumps({"k": kind, "v": values}, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(blob.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if data["k"] != kind or not isinstance(data["v"], list):
+            raise ValueError("cursor of another kind")
+        return data["v"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CursorError(
+            "the cursor is not valid for this request; start again without one"
+        ) from exc
+
+
+def to_micros(value: datetime) -> int:
+    return int(value.timestamp()) * 1_000_000 + value.microsecond
+
+
+def from_micros(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1_000_000, SHANGHAI).replace(
+        microsecond=value % 1_000_000
+    )
+
+
+def bucket_width(interval: Interval) -> timedelta:
+    return timedelta(hours=1) if interval is Interval.HOUR else timedelta(days=1)
+
+
+def fill_buckets(counts: dict[datetime, int], interval: Interval) -> list[TimeBucket]:
+    """Every bucket from the first to the last non-empty one, empty ones as zero."""
+    if not counts:
+        return []
+    step = bucket_width(interval)
+    first, last = min(counts), max(counts)
+    buckets = []
+    current = first
+    while current <= last:
+        buckets.append(TimeBucket(start=current, count=counts.get(current, 0)))
+        current += step
+    return buckets
+
+
+def iter_scan(store: PostStore, *, after: str | None = None, limit: int = 500) -> Iterator[ScanPage]:
+    """Every page after `after` until the store has no more."""
+    while True:
+        page = store.scan(after=after, limit=limit)
+        if not page.posts:
+            return
+        yield page
+        after = page.cursor
+
+
+def shanghai_bucket_start(value: datetime, interval: Interval) -> datetime:
+    local = value.astimezone(SHANGHAI)
+    if interval is Interval.HOUR:
+        return local.replace(minute=0, second=0, microsecond=0)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def retention_cutoff(days: int, now: datetime | None) -> int:
+    """The publication time (microseconds) before which retention drops posts."""
+    moment = now or datetime.now(SHANGHAI)
+    return to_micros(moment - timedelta(days=days))
+
+
+def search_cursor_kind(query: str, filters: PostFilter | None, sort: SortOrder) -> str:
+    """Ties a cursor to the request it came from, so it cannot page another search."""
+    request = json.dumps(
+        [query, filters.model_dump(mode="json") if filters else None, sort.value],
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return f"search-{sort.value}-" + hashlib.blake2b(request.encode(), digest_size=6).hexdigest()

@@ -1,0 +1,583 @@
+"""The embedded post store: one SQLite file in WAL mode, FTS5 over the pre-segmented tokens."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from store import base
+from store.highlight import snippet
+from store.models import (
+    ANALYSIS_FIELDS,
+    NEUTRAL_FROM,
+    POSITIVE_FROM,
+    SHANGHAI,
+    Aggregations,
+    Bucket,
+    Failure,
+    Interval,
+    Post,
+    PostFilter,
+    ScanPage,
+    SearchHit,
+    SearchPage,
+    SortOrder,
+    UpdateResult,
+    UpsertResult,
+)
+from store.query import And, Node, Not, Or, Term, parse, positive_terms
+from store.textindex import index_stream
+from yuqing.errors import InputError, StoreError, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    published_at INTEGER NOT NULL,          -- microseconds since the epoch
+    sentiment REAL,
+    cluster_id TEXT,
+    region TEXT,
+    departments TEXT NOT NULL DEFAULT '[]', -- JSON list, for the department filter
+    keywords TEXT NOT NULL DEFAULT '[]',    -- JSON list, for keyword aggregation
+    content_hash TEXT NOT NULL,
+    ingest_seq INTEGER NOT NULL,            -- grows on every create or content change
+    doc TEXT NOT NULL                       -- the whole post as JSON
+);
+CREATE INDEX IF NOT EXISTS posts_published ON posts (published_at, id);
+CREATE UNIQUE INDEX IF NOT EXISTS posts_ingest ON posts (ingest_seq);
+CREATE INDEX IF NOT EXISTS posts_source ON posts (source, published_at);
+CREATE INDEX IF NOT EXISTS posts_cluster ON posts (cluster_id) WHERE cluster_id IS NOT NULL;
+CREATE VIRTUAL TABLE IF NOT EXISTS posts_fts USING fts5 (
+    title, body, reply, tokenize = 'unicode61 remove_diacritics 0'
+);
+CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_HOUR_US = 3_600_000_000
+_DAY_US = 86_400_000_000
+_SHANGHAI_OFFSET_US = 8 * _HOUR_US
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
+
+
+class SqlitePostStore:
+    """Posts in one SQLite file. Safe to share between threads; one connection per thread."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._ready = False
+        self._connections: list[sqlite3.Connection] = []
+
+    # -- connections ---------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            with self._lock:
+                if not self._ready:
+                    self._create_schema(conn)
+                    self._ready = True
+                self._connections.append(conn)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailable(f"cannot open the SQLite store at {self.path}: {exc}") from exc
+        self._local.conn = conn
+        return conn
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        conn.executescript(_SCHEMA)
+        row = conn.execute("SELECT value FROM store_meta WHERE key = 'schema'").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO store_meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif row["value"] != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has store schema {row['value']}, this version needs "
+                f"{SCHEMA_VERSION}; move the file aside and re-import"
+            )
+
+    def ping(self) -> bool:
+        try:
+            self._db().execute("SELECT 1").fetchone()
+            return True
+        except (StoreError, sqlite3.Error):
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def count(self) -> int:
+        return int(self._read("SELECT count(*) FROM posts")[0][0])
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            return self._db().execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite store read failed: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite store read failed: {exc}") from exc
+
+    # -- writes --------------------------------------------------------------------------
+
+    def upsert(self, posts: Iterable[Post | Mapping[str, Any]]) -> UpsertResult:
+        valid, failures = base.validate_batch(posts)
+        result = UpsertResult(failures=failures, failed=len(failures))
+        if not valid:
+            return result
+        conn = self._db()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            existing = self._existing(conn, [post.id for _, post in valid])
+            seq = conn.execute("SELECT coalesce(max(ingest_seq), 0) FROM posts").fetchone()[0]
+            for index, post in valid:
+                conn.execute("SAVEPOINT item")
+                try:
+                    outcome = self._write_one(conn, post, existing.get(post.id), seq + 1)
+                except sqlite3.Error as exc:
+                    conn.execute("ROLLBACK TO item")
+                    conn.execute("RELEASE item")
+                    result.failures.append(Failure(index=index, id=post.id, reason=str(exc)))
+                    result.failed += 1
+                    continue
+                conn.execute("RELEASE item")
+                if outcome == "created":
+                    result.created += 1
+                elif outcome == "updated":
+                    result.updated += 1
+                else:
+                    result.unchanged += 1
+                if outcome in ("created", "changed"):
+                    seq += 1
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreUnavailable(f"SQLite store write failed: {exc}") from exc
+        result.failures.sort(key=lambda f: f.index)
+        return result
+
+    def _existing(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, sqlite3.Row]:
+        found: dict[str, sqlite3.Row] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT rowid, id, content_hash, doc FROM posts WHERE id IN ({marks})", chunk
+            )
+            found.update((row["id"], row) for row in rows)
+        return found
+
+    def _write_one(
+        self, conn: sqlite3.Connection, post: Post, old: sqlite3.Row | None, next_seq: int
+    ) -> str:
+        """Write one post; returns created, changed (content), updated (analysis) or same."""
+        content_hash = post.content_hash()
+        if old is None:
+            cur = conn.execute(
+                "INSERT INTO posts (id, source, kind, published_at, sentiment, cluster_id,"
+                " region, departments, keywords, content_hash, ingest_seq, doc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*_columns(post), content_hash, next_seq, _doc(post)),
+            )
+            self._index(conn, cur.lastrowid, post)
+            return "created"
+        merged = _keep_analysis(post, Post.model_validate_json(old["doc"]))
+        doc = _doc(merged)
+        if old["content_hash"] == content_hash:
+            if doc == old["doc"] or _same_but_fetch_time(doc, old["doc"]):
+                return "same"
+            conn.execute(
+                "UPDATE posts SET sentiment = ?, cluster_id = ?, departments = ?, keywords = ?,"
+                " doc = ? WHERE rowid = ?",
+                (
+                    merged.sentiment,
+                    merged.cluster_id,
+                    json.dumps(merged.departments(), ensure_ascii=False),
+                    json.dumps(merged.keywords or [], ensure_ascii=False),
+                    doc,
+                    old["rowid"],
+                ),
+            )
+            return "updated"
+        conn.execute(
+            "UPDATE posts SET id = ?, source = ?, kind = ?, published_at = ?, sentiment = ?,"
+            " cluster_id = ?, region = ?, departments = ?, keywords = ?, content_hash = ?,"
+            " ingest_seq = ?, doc = ? WHERE rowid = ?",
+            (*_columns(merged), content_hash, next_seq, doc, old["rowid"]),
+        )
+        conn.execute("DELETE FROM posts_fts WHERE rowid = ?", (old["rowid"],))
+        self._index(conn, old["rowid"], merged)
+        return "changed"
+
+    @staticmethod
+    def _index(conn: sqlite3.Connection, rowid: int | None, post: Post) -> None:
+        conn.execute(
+            "INSERT INTO posts_fts (rowid, title, body, reply) VALUES (?, ?, ?, ?)",
+            (
+                rowid,
+                index_stream(post.title),
+                index_stream(post.text),
+                index_stream(post.reply.text) if post.reply else "",
+            ),
+        )
+
+    def update_analysis(self, updates: Mapping[str, Mapping[str, Any]]) -> UpdateResult:
+        for post_id, fields in updates.items():
+            base.check_analysis_update(post_id, fields)
+        result = UpdateResult()
+        if not updates:
+            return result
+        conn = self._db()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            existing = self._existing(conn, list(updates))
+            rows = []
+            for post_id, fields in updates.items():
+                old = existing.get(post_id)
+                if old is None:
+                    result.missing.append(post_id)
+                    continue
+                data = json.loads(old["doc"])
+                data.update(fields)
+                try:
+                    post = Post.model_validate(data)
+                except ValueError as exc:
+                    raise InputError(f"post {post_id}: {exc}") from exc
+                rows.append(
+                    (
+                        post.sentiment,
+                        post.cluster_id,
+                        json.dumps(post.departments(), ensure_ascii=False),
+                        json.dumps(post.keywords or [], ensure_ascii=False),
+                        _doc(post),
+                        old["rowid"],
+                    )
+                )
+            conn.executemany(
+                "UPDATE posts SET sentiment = ?, cluster_id = ?, departments = ?, keywords = ?,"
+                " doc = ? WHERE rowid = ?",
+                rows,
+            )
+            conn.execute("COMMIT")
+        except InputError:
+            conn.execute("ROLLBACK")
+            raise
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreUnavailable(f"SQLite store update failed: {exc}") from exc
+        result.updated = len(rows)
+        return result
+
+    def drop_older_than(self, days: int, *, now: datetime | None = None) -> int:
+        if days < 0:
+            raise InputError(f"retention days must not be negative, got {days}")
+        cutoff = base.retention_cutoff(days, now)
+        conn = self._db()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "DELETE FROM posts_fts WHERE rowid IN"
+                " (SELECT rowid FROM posts WHERE published_at < ?)",
+                (cutoff,),
+            )
+            dropped = conn.execute("DELETE FROM posts WHERE published_at < ?", (cutoff,)).rowcount
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreUnavailable(f"SQLite retention failed: {exc}") from exc
+        return dropped
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, post_id: str) -> Post | None:
+        return self.get_many([post_id]).get(post_id)
+
+    def get_many(self, post_ids: Sequence[str]) -> dict[str, Post]:
+        found: dict[str, Post] = {}
+        ids = list(dict.fromkeys(post_ids))
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(f"SELECT id, doc FROM posts WHERE id IN ({marks})", chunk):
+                found[row["id"]] = Post.model_validate_json(row["doc"])
+        return found
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        filters: PostFilter | None = None,
+        sort: SortOrder = SortOrder.TIME,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> SearchPage:
+        base.check_limit(limit)
+        node = parse(query)
+        where, params = _where(node, filters)
+        terms = positive_terms(node) if node is not None else []
+        cursor_kind = base.search_cursor_kind(query, filters, sort)
+        total = int(self._read(f"SELECT count(*) FROM posts p WHERE {where}", params)[0][0])
+
+        if sort is SortOrder.RELEVANCE:
+            score_sql, score_params = _score(terms)
+            sql = (
+                f"SELECT * FROM (SELECT p.id, p.published_at, p.doc, {score_sql} AS score"
+                f" FROM posts p JOIN posts_fts f ON f.rowid = p.rowid WHERE {where})"
+            )
+            params = [*score_params, *params]
+            if cursor:
+                score, published, last_id = base.decode_cursor(cursor, cursor_kind)
+                sql += (
+                    " WHERE score < ? OR (score = ? AND (published_at < ?"
+                    " OR (published_at = ? AND id < ?)))"
+                )
+                params += [score, score, published, published, last_id]
+            sql += " ORDER BY score DESC, published_at DESC, id DESC LIMIT ?"
+        else:
+            sql = f"SELECT p.id, p.published_at, p.doc, NULL AS score FROM posts p WHERE {where}"
+            if cursor:
+                published, last_id = base.decode_cursor(cursor, cursor_kind)
+                sql += " AND (p.published_at < ? OR (p.published_at = ? AND p.id < ?))"
+                params += [published, published, last_id]
+            sql += " ORDER BY p.published_at DESC, p.id DESC LIMIT ?"
+        rows = self._read(sql, [*params, limit + 1])
+
+        hits = []
+        for row in rows[:limit]:
+            post = Post.model_validate_json(row["doc"])
+            hits.append(
+                SearchHit(post=post, score=row["score"], snippet=snippet(post.title, post.text, terms))
+            )
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            values = [last["published_at"], last["id"]]
+            if sort is SortOrder.RELEVANCE:
+                values.insert(0, last["score"])
+            next_cursor = base.encode_cursor(cursor_kind, values)
+        return SearchPage(hits=hits, total=total, next_cursor=next_cursor)
+
+    def aggregate(
+        self,
+        query: str = "",
+        *,
+        filters: PostFilter | None = None,
+        interval: Interval = Interval.HOUR,
+        top_keywords: int = 20,
+    ) -> Aggregations:
+        node = parse(query)
+        where, params = _where(node, filters)
+        if interval is Interval.HOUR:
+            bucket_sql, to_start = f"p.published_at / {_HOUR_US}", lambda k: k * _HOUR_US
+        else:
+            bucket_sql = f"(p.published_at + {_SHANGHAI_OFFSET_US}) / {_DAY_US}"
+
+            def to_start(k: int) -> int:
+                return k * _DAY_US - _SHANGHAI_OFFSET_US
+
+        volume = {
+            base.from_micros(to_start(row[0])): row[1]
+            for row in self._read(
+                f"SELECT {bucket_sql} AS b, count(*) FROM posts p WHERE {where} GROUP BY b", params
+            )
+        }
+        band = (
+            f"CASE WHEN p.sentiment IS NULL THEN 'unscored' WHEN p.sentiment >= {POSITIVE_FROM}"
+            f" THEN 'positive' WHEN p.sentiment >= {NEUTRAL_FROM} THEN 'neutral'"
+            " ELSE 'negative' END"
+        )
+
+        def grouped(key_sql: str, extra: str = "", source: str = "posts p", limit: int = 0) -> list:
+            sql = (
+                f"SELECT {key_sql} AS k, count(*) AS n FROM {source} WHERE ({where}) {extra}"
+                " GROUP BY k ORDER BY n DESC, k ASC"
+            )
+            if limit:
+                sql += f" LIMIT {int(limit)}"
+            return [Bucket(key=str(r["k"]), count=r["n"]) for r in self._read(sql, params)]
+
+        total = int(self._read(f"SELECT count(*) FROM posts p WHERE {where}", params)[0][0])
+        return Aggregations(
+            total=total,
+            volume=base.fill_buckets(volume, interval),
+            by_source=grouped("p.source"),
+            by_sentiment=grouped(band),
+            by_cluster=grouped("p.cluster_id", "AND p.cluster_id IS NOT NULL"),
+            top_keywords=grouped(
+                "j.value", source="posts p, json_each(p.keywords) j", limit=top_keywords
+            )
+            if top_keywords > 0
+            else [],
+        )
+
+    def scan(self, *, after: str | None = None, limit: int = 500) -> ScanPage:
+        if not 1 <= limit <= base.MAX_BATCH:
+            raise InputError(f"scan limit must be between 1 and {base.MAX_BATCH}")
+        last = base.decode_cursor(after, "scan")[0] if after else 0
+        rows = self._read(
+            "SELECT ingest_seq, doc FROM posts WHERE ingest_seq > ? ORDER BY ingest_seq LIMIT ?",
+            (last, limit),
+        )
+        posts = [Post.model_validate_json(row["doc"]) for row in rows]
+        cursor = base.encode_cursor("scan", [rows[-1]["ingest_seq"]]) if rows else after
+        return ScanPage(posts=posts, cursor=cursor)
+
+
+
+def _columns(post: Post) -> tuple[Any, ...]:
+    return (
+        post.id,
+        post.source,
+        post.kind.value,
+        base.to_micros(post.published_at),
+        post.sentiment,
+        post.cluster_id,
+        post.region,
+        json.dumps(post.departments(), ensure_ascii=False),
+        json.dumps(post.keywords or [], ensure_ascii=False),
+    )
+
+
+def _doc(post: Post) -> str:
+    return post.model_dump_json(exclude_none=True)
+
+
+def _same_but_fetch_time(new_doc: str, old_doc: str) -> bool:
+    new, old = json.loads(new_doc), json.loads(old_doc)
+    new.pop("fetched_at", None)
+    old.pop("fetched_at", None)
+    return new == old
+
+
+def _keep_analysis(post: Post, old: Post) -> Post:
+    """A re-crawl that lacks analysis fields keeps those the analysis already wrote."""
+    kept = {
+        name: getattr(old, name)
+        for name in ANALYSIS_FIELDS
+        if getattr(post, name) is None and getattr(old, name) is not None
+    }
+    return post.model_copy(update=kept) if kept else post
+
+
+def _fts_expr(node: Node) -> str | None:
+    """The node as an FTS5 MATCH expression, or None where FTS5 cannot say it alone."""
+    if isinstance(node, Term):
+        return '"' + " ".join(node.tokens) + '"'
+    if isinstance(node, Not):
+        return None
+    if isinstance(node, Or):
+        parts = [_fts_expr(child) for child in node.children]
+        return None if None in parts else "(" + " OR ".join(parts) + ")"  # type: ignore[arg-type]
+    positives = [_fts_expr(c) for c in node.children if not isinstance(c, Not)]
+    negatives = [_fts_expr(c.child) for c in node.children if isinstance(c, Not)]
+    if not positives or None in positives or None in negatives:
+        return None
+    expr = "(" + " AND ".join(positives) + ")"  # type: ignore[arg-type]
+    for negative in negatives:
+        expr = f"({expr} NOT {negative})"
+    return expr
+
+
+def _match_sql(node: Node) -> tuple[str, list[Any]]:
+    expr = _fts_expr(node)
+    if expr is not None:
+        return "p.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)", [expr]
+    if isinstance(node, Not):
+        sql, params = _match_sql(node.child)
+        return f"NOT ({sql})", params
+    assert isinstance(node, And | Or)
+    joiner = " AND " if isinstance(node, And) else " OR "
+    parts, params = [], []
+    for child in node.children:
+        sql, child_params = _match_sql(child)
+        parts.append(f"({sql})")
+        params += child_params
+    return joiner.join(parts), params
+
+
+def _where(node: Node | None, filters: PostFilter | None) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if node is not None:
+        sql, match_params = _match_sql(node)
+        clauses.append(sql)
+        params += match_params
+    f = filters or PostFilter()
+
+    def member(column: str, values: list[str] | None) -> None:
+        if values is not None:
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})" if values else "0")
+            params.extend(values)
+
+    member("p.source", f.sources)
+    member("p.kind", [k.value for k in f.kinds] if f.kinds is not None else None)
+    member("p.cluster_id", f.cluster_ids)
+    member("p.region", f.regions)
+    if f.departments is not None:
+        marks = ",".join("?" * len(f.departments)) or "NULL"
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM json_each(p.departments) d WHERE d.value IN ({marks}))"
+        )
+        params += f.departments
+    if f.published_from is not None:
+        clauses.append("p.published_at >= ?")
+        params.append(base.to_micros(f.published_from))
+    if f.published_to is not None:
+        clauses.append("p.published_at < ?")
+        params.append(base.to_micros(f.published_to))
+    if f.sentiment_min is not None:
+        clauses.append("p.sentiment >= ?")
+        params.append(f.sentiment_min)
+    if f.sentiment_max is not None:
+        clauses.append("p.sentiment <= ?")
+        params.append(f.sentiment_max)
+    return (" AND ".join(clauses) or "1"), params
+
+
+def _score(terms: list[Term]) -> tuple[str, list[Any]]:
+    """A relevance score computed from the post alone, never from corpus statistics.
+
+    BM25 changes as posts arrive, which would shuffle pages under a cursor; counting each
+    term's occurrences (title twice as heavy), with a mild length discount, does not.
+    """
+    if not terms:
+        return "0.0", []
+    parts, params = [], []
+    for term in terms:
+        needle = " " + " ".join(term.tokens)
+        parts.append(
+            "(2.0 * (length(' ' || f.title) - length(replace(' ' || f.title, ?, ' ')))"
+            " + (length(' ' || f.body) - length(replace(' ' || f.body, ?, ' '))))"
+            f" / {len(needle) - 1}.0"
+        )
+        params += [needle, needle]
+    return f"(({' + '.join(parts)}) / (1.0 + length(f.body) / 4000.0))", params
+
+
+__all__ = ["SqlitePostStore", "SHANGHAI"]

@@ -1,0 +1,83 @@
+"""Engines for the test suite, and the rule for missing ones.
+
+With CI=true a test whose engine (Elasticsearch, PostgreSQL) cannot be reached fails. Outside
+CI it is skipped, and the run ends with one line per skipped group saying why.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from yuqing.settings import Settings, load_settings
+
+DEFAULT_TEST_ES_URL = "http://127.0.0.1:9200"
+_skipped_groups: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def engine_settings() -> Settings:
+    """The settings the suite runs with; only engine URLs and CI are taken from them."""
+    return load_settings()
+
+
+def missing_engine(settings: Settings, group: str, reason: str) -> None:
+    if settings.ci:
+        pytest.fail(f"{group} is required in CI but {reason}", pytrace=False)
+    _skipped_groups[group] = reason
+    pytest.skip(f"{group}: {reason}")
+
+
+@pytest.fixture(scope="session")
+def es_url(engine_settings: Settings) -> str:
+    url = engine_settings.elasticsearch.url or DEFAULT_TEST_ES_URL
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/_cluster/health", timeout=3) as reply:
+            reply.read()
+    except (urllib.error.URLError, OSError) as exc:
+        missing_engine(
+            engine_settings,
+            "elasticsearch",
+            f"no Elasticsearch answers at {url} ({exc}); run `scripts/elasticsearch.sh start`"
+            " or set YUQING_ELASTICSEARCH__URL",
+        )
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(engine_settings: Settings) -> str:
+    url = engine_settings.test.postgres_url
+    if not url:
+        missing_engine(
+            engine_settings,
+            "postgres",
+            "YUQING_TEST__POSTGRES_URL is not set (e.g."
+            " postgresql+psycopg://yuqing:yuqing@127.0.0.1:5432/yuqing_test)",
+        )
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("SELECT 1"))
+        engine.dispose()
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        missing_engine(engine_settings, "postgres", f"cannot connect to {url}: {exc}")
+    return url  # type: ignore[return-value]
+
+
+@pytest.fixture
+def unique_name() -> Iterator[str]:
+    """A name no other test uses, for an index, schema or file."""
+    yield "t" + uuid.uuid4().hex[:12]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped_groups:
+        terminalreporter.section("skipped engine groups")
+        for group, reason in sorted(_skipped_groups.items()):
+            terminalreporter.write_line(f"skipped {group} tests: {reason}")

@@ -1,0 +1,63 @@
+"""Every exception the product raises on purpose, in one place.
+
+    YuqingError                  base; carries a message meant for a person
+    ├── ConfigError              settings or a config file is invalid or unsafe
+    ├── InputError               bad input from a user, a file or a request (HTTP 400/422)
+    │   └── QuerySyntaxError     a search query that cannot be parsed
+    │       (also: CursorError   a pagination or scan cursor that is malformed or expired)
+    ├── NotFoundError            a record asked for by id does not exist (HTTP 404)
+    ├── ConflictError            a concurrent change or a refused transition (HTTP 409)
+    ├── AuthError                missing or wrong credentials (HTTP 401)
+    │   └── ForbiddenError       authenticated, but the role may not do this (HTTP 403)
+    └── StoreError               a storage backend failed
+        └── StoreUnavailable     the backend cannot be reached at all; the data should wait
+
+Backends translate their own exceptions at the boundary with ``raise StoreError(...) from exc``,
+and the API maps this tree to status codes in one exception handler.
+"""
+
+from __future__ import annotations
+
+
+class YuqingError(Exception):
+    """Base of the product's own errors; ``str(err)`` is safe to show to a user."""
+
+
+class ConfigError(YuqingError):
+    """Settings or a configuration file is invalid, or unsafe for the current mode."""
+
+
+class InputError(YuqingError):
+    """Bad input from a user, a file or a request."""
+
+
+class QuerySyntaxError(InputError):
+    """A search query that cannot be parsed."""
+
+
+class CursorError(InputError):
+    """A pagination or scan cursor that is malformed, foreign or expired."""
+
+
+class NotFoundError(YuqingError):
+    """A record asked for by id does not exist."""
+
+
+class ConflictError(YuqingError):
+    """A concurrent change or a refused state transition."""
+
+
+class AuthError(YuqingError):
+    """Missing or wrong credentials."""
+
+
+class ForbiddenError(AuthError):
+    """The caller is known but their role may not do this."""
+
+
+class StoreError(YuqingError):
+    """A storage backend failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The storage backend cannot be reached; callers should keep the data and retry later."""

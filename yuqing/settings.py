@@ -1,0 +1,151 @@
+"""The one typed settings object: `YUQING_*` environment variables over `config/settings.yaml`.
+
+Nothing else in the code base reads the environment. Nested models are addressed with a
+double underscore, e.g. ``YUQING_ELASTICSEARCH__URL`` or ``YUQING_DATABASE__URL``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from yuqing.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_ROOT / "config"
+
+# Secrets that ship with the code. Production refuses to start with any of them.
+DEFAULT_SECRET_KEY = "dev-only-secret-change-me"
+DEFAULT_ADMIN_PASSWORD = "admin-dev-password"
+
+
+class StoreSettings(BaseModel):
+    """Which post store to use and where the embedded one lives."""
+
+    backend: Literal["sqlite", "elasticsearch"] = "sqlite"
+    sqlite_path: Path = Path("var/posts.db")
+
+
+class ElasticsearchSettings(BaseModel):
+    """Connection and layout of the Elasticsearch post store."""
+
+    url: str | None = None
+    index_prefix: str = "yuqing-posts"
+    request_timeout: float = 30.0
+    # Posts written by other processes become visible after a refresh; a scan only hands out
+    # posts older than this many seconds so that a slow writer's batch is never skipped.
+    scan_settle_seconds: float = 2.0
+
+
+class DatabaseSettings(BaseModel):
+    """The tracker database (SQLAlchemy URL)."""
+
+    url: str = "sqlite:///var/tracker.db"
+    echo: bool = False
+
+
+class ApiSettings(BaseModel):
+    """Where the API listens and how long its tokens live."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token_minutes: int = 8 * 60
+
+
+class TestEngines(BaseModel):
+    """Engines the test suite may use; unset means the tests that need them are skipped."""
+
+    postgres_url: str | None = None
+
+
+class Settings(BaseSettings):
+    """Everything the product can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="YUQING_",
+        env_nested_delimiter="__",
+        yaml_file=CONFIG_DIR / "settings.yaml",
+        extra="forbid",
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    admin_password: SecretStr = SecretStr(DEFAULT_ADMIN_PASSWORD)
+    data_dir: Path = Path("var")
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    store: StoreSettings = StoreSettings()
+    elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    api: ApiSettings = ApiSettings()
+    test: TestEngines = TestEngines()
+    # CI sets CI=true; then a test whose engine is missing fails instead of being skipped.
+    ci: bool = Field(default=False, validation_alias=AliasChoices("YUQING_CI", "CI"))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            YamlConfigSettingsSource(settings_cls),
+            file_secret_settings,
+        )
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        defaults = []
+        if self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
+            defaults.append("YUQING_SECRET_KEY")
+        if self.admin_password.get_secret_value() == DEFAULT_ADMIN_PASSWORD:
+            defaults.append("YUQING_ADMIN_PASSWORD")
+        if defaults:
+            raise ValueError(
+                "production mode refuses the shipped default for "
+                + ", ".join(defaults)
+                + "; set a secret of your own"
+            )
+        if len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("production mode needs YUQING_SECRET_KEY of at least 32 characters")
+        return self
+
+    def resolve(self, path: Path) -> Path:
+        """A configured path, relative paths taken from the project root."""
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once; a bad value is a `ConfigError`."""
+    return load_settings()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings afresh, turning validation errors into one readable `ConfigError`."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc
