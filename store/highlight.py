@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 import html
-import unicodedata
 
 from store.query import Term
-from store.textindex import term_pattern
+from store.textindex import fold_with_offsets, term_pattern
 
 SNIPPET_CHARS = 120
 LEAD_CHARS = 24
 
 
 def snippet(title: str, text: str, terms: list[Term], width: int = SNIPPET_CHARS) -> str:
-    """An HTML-escaped excerpt around the first match, each match wrapped in ``<mark>``.
+    """An HTML-escaped excerpt of the text around its first match, matches in ``<mark>``.
 
-    The text is shown NFKC-normalised (full-width Latin and digits folded), the form in which
-    it was matched; the case of letters is kept.
+    Matching runs on the folded text (full-width and case folded, as indexed), but the
+    excerpt shows the writer's own characters.
     """
-    body = unicodedata.normalize("NFKC", text or title)
+    body = text or title
     if not body:
         return ""
-    folded = body.lower()
-    if len(folded) != len(body):  # a rare letter whose lower case is longer: show it folded
-        body = folded
+    folded, origin = fold_with_offsets(body)
     spans: list[tuple[int, int]] = []
     for term in terms:
-        pattern = term_pattern(list(term.tokens))
-        spans.extend((m.start(), m.end()) for m in pattern.finditer(folded) if m.end() > m.start())
+        for match in term_pattern(list(term.tokens)).finditer(folded):
+            if match.end() > match.start():
+                spans.append((origin[match.start()], origin[match.end()]))
     spans = _merge(sorted(spans))
     start = max(0, spans[0][0] - LEAD_CHARS) if spans else 0
     end = min(len(body), start + width)

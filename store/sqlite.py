@@ -166,7 +166,7 @@ class SqlitePostStore:
                 conn.execute("RELEASE item")
                 if outcome == "created":
                     result.created += 1
-                elif outcome == "updated":
+                elif outcome in ("changed", "updated"):
                     result.updated += 1
                 else:
                     result.unchanged += 1

@@ -15,6 +15,8 @@ import pytest
 
 from yuqing.settings import Settings, load_settings
 
+pytest.register_assert_rewrite("tests.store.contract")
+
 DEFAULT_TEST_ES_URL = "http://127.0.0.1:9200"
 _skipped_groups: dict[str, str] = {}
 
