@@ -184,7 +184,9 @@ def fill_buckets(counts: dict[datetime, int], interval: Interval) -> list[TimeBu
     return buckets
 
 
-def iter_scan(store: PostStore, *, after: str | None = None, limit: int = 500) -> Iterator[ScanPage]:
+def iter_scan(
+    store: PostStore, *, after: str | None = None, limit: int = 500
+) -> Iterator[ScanPage]:
     """Every page after `after` until the store has no more."""
     while True:
         page = store.scan(after=after, limit=limit)

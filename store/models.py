@@ -95,7 +95,7 @@ class Post(BaseModel):
     published_at: AwareDatetime
     fetched_at: AwareDatetime | None = None
     region: str | None = Field(default=None, max_length=100)
-    engagement: Engagement = Engagement()
+    engagement: Engagement = Field(default_factory=Engagement)
     reply: Reply | None = None
     is_repost_of: str | None = Field(default=None, max_length=200)
     author_verified: bool | None = None

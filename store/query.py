@@ -71,7 +71,7 @@ def _lex(text: str) -> list[tuple[str, str]]:
         kind = match.lastgroup or ""
         value = match.group(kind)
         if kind == "phrase":
-            if len(value) < 2 or value[-1] not in "\"”」":
+            if len(value) < 2 or value[-1] not in '"”」':
                 raise QuerySyntaxError(f"unclosed quote in {value!r}")
             tokens.append(("phrase", value[1:-1]))
         elif kind == "word" and value in _OPERATORS:

@@ -20,7 +20,6 @@ from store.models import (
     SHANGHAI,
     Aggregations,
     Bucket,
-    Failure,
     Interval,
     Post,
     PostFilter,
@@ -152,32 +151,59 @@ class SqlitePostStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
             existing = self._existing(conn, [post.id for _, post in valid])
-            seq = conn.execute("SELECT coalesce(max(ingest_seq), 0) FROM posts").fetchone()[0]
-            for index, post in valid:
-                conn.execute("SAVEPOINT item")
-                try:
-                    outcome = self._write_one(conn, post, existing.get(post.id), seq + 1)
-                except sqlite3.Error as exc:
-                    conn.execute("ROLLBACK TO item")
-                    conn.execute("RELEASE item")
-                    result.failures.append(Failure(index=index, id=post.id, reason=str(exc)))
-                    result.failed += 1
-                    continue
-                conn.execute("RELEASE item")
-                if outcome == "created":
+            seq, rowid = conn.execute(
+                "SELECT coalesce(max(ingest_seq), 0), coalesce(max(rowid), 0) FROM posts"
+            ).fetchone()
+            inserts, content_updates, analysis_updates = [], [], []
+            fts_deletes, fts_inserts = [], []
+            for _, post in valid:
+                content_hash = post.content_hash()
+                old = existing.get(post.id)
+                if old is None:
+                    rowid += 1
+                    seq += 1
+                    inserts.append((rowid, *_columns(post), content_hash, seq, _doc(post)))
+                    fts_inserts.append(_fts_row(rowid, post))
                     result.created += 1
-                elif outcome in ("changed", "updated"):
-                    result.updated += 1
+                    continue
+                merged = _keep_analysis(post, Post.model_validate_json(old["doc"]))
+                doc = _doc(merged)
+                if old["content_hash"] != content_hash:
+                    seq += 1
+                    content_updates.append(
+                        (*_columns(merged), content_hash, seq, doc, old["rowid"])
+                    )
+                    fts_deletes.append((old["rowid"],))
+                    fts_inserts.append(_fts_row(old["rowid"], merged))
+                elif doc != old["doc"] and not _same_but_fetch_time(doc, old["doc"]):
+                    analysis_updates.append((*_analysis_columns(merged), doc, old["rowid"]))
                 else:
                     result.unchanged += 1
-                if outcome in ("created", "changed"):
-                    seq += 1
+                    continue
+                result.updated += 1
+            conn.executemany(
+                "INSERT INTO posts (rowid, id, source, kind, published_at, sentiment, cluster_id,"
+                " region, departments, keywords, content_hash, ingest_seq, doc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+            )
+            conn.executemany(
+                "UPDATE posts SET id = ?, source = ?, kind = ?, published_at = ?, sentiment = ?,"
+                " cluster_id = ?, region = ?, departments = ?, keywords = ?, content_hash = ?,"
+                " ingest_seq = ?, doc = ? WHERE rowid = ?",
+                content_updates,
+            )
+            conn.executemany(_ANALYSIS_UPDATE, analysis_updates)
+            conn.executemany("DELETE FROM posts_fts WHERE rowid = ?", fts_deletes)
+            conn.executemany(
+                "INSERT INTO posts_fts (rowid, title, body, reply) VALUES (?, ?, ?, ?)",
+                fts_inserts,
+            )
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise StoreUnavailable(f"SQLite store write failed: {exc}") from exc
-        result.failures.sort(key=lambda f: f.index)
         return result
 
     def _existing(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, sqlite3.Row]:
@@ -190,60 +216,6 @@ class SqlitePostStore:
             )
             found.update((row["id"], row) for row in rows)
         return found
-
-    def _write_one(
-        self, conn: sqlite3.Connection, post: Post, old: sqlite3.Row | None, next_seq: int
-    ) -> str:
-        """Write one post; returns created, changed (content), updated (analysis) or same."""
-        content_hash = post.content_hash()
-        if old is None:
-            cur = conn.execute(
-                "INSERT INTO posts (id, source, kind, published_at, sentiment, cluster_id,"
-                " region, departments, keywords, content_hash, ingest_seq, doc)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*_columns(post), content_hash, next_seq, _doc(post)),
-            )
-            self._index(conn, cur.lastrowid, post)
-            return "created"
-        merged = _keep_analysis(post, Post.model_validate_json(old["doc"]))
-        doc = _doc(merged)
-        if old["content_hash"] == content_hash:
-            if doc == old["doc"] or _same_but_fetch_time(doc, old["doc"]):
-                return "same"
-            conn.execute(
-                "UPDATE posts SET sentiment = ?, cluster_id = ?, departments = ?, keywords = ?,"
-                " doc = ? WHERE rowid = ?",
-                (
-                    merged.sentiment,
-                    merged.cluster_id,
-                    json.dumps(merged.departments(), ensure_ascii=False),
-                    json.dumps(merged.keywords or [], ensure_ascii=False),
-                    doc,
-                    old["rowid"],
-                ),
-            )
-            return "updated"
-        conn.execute(
-            "UPDATE posts SET id = ?, source = ?, kind = ?, published_at = ?, sentiment = ?,"
-            " cluster_id = ?, region = ?, departments = ?, keywords = ?, content_hash = ?,"
-            " ingest_seq = ?, doc = ? WHERE rowid = ?",
-            (*_columns(merged), content_hash, next_seq, doc, old["rowid"]),
-        )
-        conn.execute("DELETE FROM posts_fts WHERE rowid = ?", (old["rowid"],))
-        self._index(conn, old["rowid"], merged)
-        return "changed"
-
-    @staticmethod
-    def _index(conn: sqlite3.Connection, rowid: int | None, post: Post) -> None:
-        conn.execute(
-            "INSERT INTO posts_fts (rowid, title, body, reply) VALUES (?, ?, ?, ?)",
-            (
-                rowid,
-                index_stream(post.title),
-                index_stream(post.text),
-                index_stream(post.reply.text) if post.reply else "",
-            ),
-        )
 
     def update_analysis(self, updates: Mapping[str, Mapping[str, Any]]) -> UpdateResult:
         for post_id, fields in updates.items():
@@ -267,21 +239,8 @@ class SqlitePostStore:
                     post = Post.model_validate(data)
                 except ValueError as exc:
                     raise InputError(f"post {post_id}: {exc}") from exc
-                rows.append(
-                    (
-                        post.sentiment,
-                        post.cluster_id,
-                        json.dumps(post.departments(), ensure_ascii=False),
-                        json.dumps(post.keywords or [], ensure_ascii=False),
-                        _doc(post),
-                        old["rowid"],
-                    )
-                )
-            conn.executemany(
-                "UPDATE posts SET sentiment = ?, cluster_id = ?, departments = ?, keywords = ?,"
-                " doc = ? WHERE rowid = ?",
-                rows,
-            )
+                rows.append((*_analysis_columns(post), _doc(post), old["rowid"]))
+            conn.executemany(_ANALYSIS_UPDATE, rows)
             conn.execute("COMMIT")
         except InputError:
             conn.execute("ROLLBACK")
@@ -372,7 +331,9 @@ class SqlitePostStore:
         for row in rows[:limit]:
             post = Post.model_validate_json(row["doc"])
             hits.append(
-                SearchHit(post=post, score=row["score"], snippet=snippet(post.title, post.text, terms))
+                SearchHit(
+                    post=post, score=row["score"], snippet=snippet(post.title, post.text, terms)
+                )
             )
         next_cursor = None
         if len(rows) > limit:
@@ -449,7 +410,6 @@ class SqlitePostStore:
         return ScanPage(posts=posts, cursor=cursor)
 
 
-
 def _columns(post: Post) -> tuple[Any, ...]:
     return (
         post.id,
@@ -461,6 +421,30 @@ def _columns(post: Post) -> tuple[Any, ...]:
         post.region,
         json.dumps(post.departments(), ensure_ascii=False),
         json.dumps(post.keywords or [], ensure_ascii=False),
+    )
+
+
+def _analysis_columns(post: Post) -> tuple[Any, ...]:
+    return (
+        post.sentiment,
+        post.cluster_id,
+        json.dumps(post.departments(), ensure_ascii=False),
+        json.dumps(post.keywords or [], ensure_ascii=False),
+    )
+
+
+_ANALYSIS_UPDATE = (
+    "UPDATE posts SET sentiment = ?, cluster_id = ?, departments = ?, keywords = ?, doc = ?"
+    " WHERE rowid = ?"
+)
+
+
+def _fts_row(rowid: int, post: Post) -> tuple[int, str, str, str]:
+    return (
+        rowid,
+        index_stream(post.title),
+        index_stream(post.text),
+        index_stream(post.reply.text) if post.reply else "",
     )
 
 

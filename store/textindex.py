@@ -21,6 +21,8 @@ _CJK_CHAR = re.compile(f"[{_CJK}]")
 # A private-use character: a token to both FTS5's unicode61 and a whitespace analyser, and
 # never produced by `normalize`.
 GAP = "\ue000"
+_SEPARATORS = re.compile(r"[\W_]+")
+_TOKEN_OR_GAP = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+|{GAP}")
 
 
 def normalize(text: str) -> str:
@@ -30,15 +32,18 @@ def normalize(text: str) -> str:
 
 def index_tokens(text: str) -> list[str]:
     """The tokens of `text` as indexed: one per CJK character, one per Latin/digit run."""
-    folded = normalize(text)
-    tokens: list[str] = []
-    end = None
-    for match in _TOKEN.finditer(folded):
-        if end is not None and not folded[end : match.start()].isspace() and match.start() > end:
-            tokens.append(GAP)
-        tokens.append(match.group())
-        end = match.end()
-    return tokens
+    marked = _SEPARATORS.sub(_mark_separator, normalize(text))
+    tokens = _TOKEN_OR_GAP.findall(marked)
+    while tokens and tokens[-1] == GAP:
+        tokens.pop()
+    start = 0
+    while start < len(tokens) and tokens[start] == GAP:
+        start += 1
+    return tokens[start:] if start else tokens
+
+
+def _mark_separator(match: re.Match[str]) -> str:
+    return " " if match.group().isspace() else f" {GAP} "
 
 
 def index_stream(text: str) -> str:

@@ -33,6 +33,8 @@ class StoreSettings(BaseModel):
 
     backend: Literal["sqlite", "elasticsearch"] = "sqlite"
     sqlite_path: Path = Path("var/posts.db")
+    # Posts published longer ago than this are dropped by the nightly retention job.
+    retention_days: int | None = Field(default=730, ge=1)
 
 
 class ElasticsearchSettings(BaseModel):

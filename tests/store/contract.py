@@ -141,9 +141,7 @@ class PostStoreContract:
             "latin": "ＰＭ２.５ 超标，空气质量差",
             "other": "公交线路调整，出行不便",
         }
-        store.upsert(
-            [post_data(id=f"t:{key}", text=text, title="") for key, text in texts.items()]
-        )
+        store.upsert([post_data(id=f"t:{key}", text=text, title="") for key, text in texts.items()])
         return texts
 
     def test_a_phrase_finds_only_posts_containing_it(self, store, corpus) -> None:
@@ -168,9 +166,7 @@ class PostStoreContract:
         assert search_ids(store, "(医保 OR 征收) AND 补偿") == {"t:both", "t:only-buchang"}
         assert search_ids(store, "NOT 拆迁") == {"t:only-buchang", "t:latin", "t:other"}
 
-    def test_latin_and_digits_match_whole_runs_ignoring_width_and_case(
-        self, store, corpus
-    ) -> None:
+    def test_latin_and_digits_match_whole_runs_ignoring_width_and_case(self, store, corpus) -> None:
         assert search_ids(store, "pm2") == {"t:latin"}
         assert search_ids(store, '"PM2.5"') == {"t:latin"}
         assert search_ids(store, "pm") == set()
@@ -226,8 +222,12 @@ class PostStoreContract:
 
     def test_time_range_is_inclusive_from_and_exclusive_to(self, store: PostStore) -> None:
         t = BASE_TIME
-        store.upsert([post_data(id=f"t:{h}", published_at=t + timedelta(hours=h)) for h in range(4)])
-        window = PostFilter(published_from=t + timedelta(hours=1), published_to=t + timedelta(hours=3))
+        store.upsert(
+            [post_data(id=f"t:{h}", published_at=t + timedelta(hours=h)) for h in range(4)]
+        )
+        window = PostFilter(
+            published_from=t + timedelta(hours=1), published_to=t + timedelta(hours=3)
+        )
         assert search_ids(store, filters=window) == {"t:1", "t:2"}
 
     def test_sentiment_range_is_inclusive_and_skips_unscored(self, store: PostStore) -> None:
@@ -277,7 +277,9 @@ class PostStoreContract:
         self, store: PostStore
     ) -> None:
         t = BASE_TIME
-        original = [post_data(id=f"t:o{i:02d}", published_at=t + timedelta(minutes=i)) for i in range(30)]
+        original = [
+            post_data(id=f"t:o{i:02d}", published_at=t + timedelta(minutes=i)) for i in range(30)
+        ]
         store.upsert(original)
         stop = threading.Event()
         written: list[int] = []
@@ -287,7 +289,9 @@ class PostStoreContract:
             while not stop.is_set() and n < 200:
                 # Same, earlier and later times than the pages being read.
                 batch = [
-                    post_data(id=f"t:n{n}-{k}", published_at=t + timedelta(minutes=(n * 7 + k) % 40))
+                    post_data(
+                        id=f"t:n{n}-{k}", published_at=t + timedelta(minutes=(n * 7 + k) % 40)
+                    )
                     for k in range(3)
                 ]
                 store.upsert(batch)
@@ -361,7 +365,9 @@ class PostStoreContract:
     def test_daily_counts_follow_shanghai_days(self, store: PostStore) -> None:
         # 23:30 and 00:30 Shanghai time fall on one UTC day but two local days.
         late = datetime(2025, 3, 10, 23, 30, tzinfo=SHANGHAI)
-        store.upsert([post_data(published_at=late), post_data(published_at=late + timedelta(hours=1))])
+        store.upsert(
+            [post_data(published_at=late), post_data(published_at=late + timedelta(hours=1))]
+        )
         volume = store.aggregate(interval=Interval.DAY).volume
         midnight = datetime(2025, 3, 10, tzinfo=SHANGHAI)
         assert [(b.start, b.count) for b in volume] == [
@@ -378,8 +384,9 @@ class PostStoreContract:
                 post_data(id="t:4", source="board", keywords=["积水"]),
             ]
         )
-        store.update_analysis({"t:1": {"cluster_id": "c1"}, "t:2": {"cluster_id": "c1"},
-                               "t:3": {"cluster_id": "c2"}})
+        store.update_analysis(
+            {"t:1": {"cluster_id": "c1"}, "t:2": {"cluster_id": "c1"}, "t:3": {"cluster_id": "c2"}}
+        )
         agg = store.aggregate(top_keywords=2)
         as_pairs = lambda buckets: [(b.key, b.count) for b in buckets]  # noqa: E731
         assert agg.total == 4
@@ -454,7 +461,9 @@ class PostStoreContract:
     def test_retention_drops_posts_older_than_n_days(self, store: PostStore) -> None:
         now = datetime(2025, 6, 15, 12, 0, tzinfo=SHANGHAI)
         ages = {"t:ancient": 400, "t:old": 100, "t:edge-old": 31, "t:edge-new": 29, "t:new": 1}
-        store.upsert([post_data(id=k, published_at=now - timedelta(days=d)) for k, d in ages.items()])
+        store.upsert(
+            [post_data(id=k, published_at=now - timedelta(days=d)) for k, d in ages.items()]
+        )
         assert store.drop_older_than(30, now=now) == 3
         assert store.count() == 2
         assert search_ids(store) == {"t:edge-new", "t:new"}

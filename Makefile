@@ -1,0 +1,50 @@
+# Two commands do everything on a fresh machine:
+#   make demo   install into .venv if needed, load the demo posts, serve the API on :8000
+#   make test   install into .venv if needed, run the whole test suite
+# Installing happens only when pyproject.toml or requirements.lock changed since the last time.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+UV_VERSION := 0.13.8
+
+.PHONY: demo test install lint bench lock es-start es-stop pg-start clean
+
+demo: $(STAMP)
+	$(BIN)/yuqing demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock -e .
+	@touch $(STAMP)
+
+# Re-pin the whole dependency tree after changing pyproject.toml.
+lock: | $(BIN)/python
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements.lock
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/store.py
+
+es-start:
+	scripts/elasticsearch.sh start
+
+es-stop:
+	scripts/elasticsearch.sh stop
+
+pg-start:
+	scripts/postgres.sh start
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

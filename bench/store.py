@@ -1,0 +1,317 @@
+"""Post-store benchmark: bulk-upsert throughput and search latency at 100,000 posts.
+
+Prints one line per backend, each with the reference it is compared with, measured in the
+same run on the same data: for upserts, the engine's own raw bulk write of the same
+documents (no id lookup, no change detection); for searches, the engine's own raw query for
+the same first page (no count, no snippets, no parsing into posts).
+
+    python bench/store.py [--posts 100000] [--backends sqlite,elasticsearch] [--queries 200]
+
+Elasticsearch is benchmarked when YUQING_ELASTICSEARCH__URL (or --es-url) answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from store.base import PostStore  # noqa: E402
+from store.models import SHANGHAI, PostFilter, SortOrder  # noqa: E402
+from store.textindex import index_stream  # noqa: E402
+
+SUBJECTS = [
+    "停水",
+    "拆迁补偿",
+    "施工噪音",
+    "学校划片",
+    "公交线路",
+    "燃气泄漏",
+    "道路积水",
+    "医保报销",
+    "物业纠纷",
+    "垃圾清运",
+    "违章停车",
+    "菜价上涨",
+    "供暖不足",
+    "电梯故障",
+]
+PLACES = [
+    "幸福路",
+    "人民大道",
+    "黄河南路",
+    "洪泽湖路",
+    "发展大道",
+    "西湖路",
+    "青海湖路",
+    "宿城区",
+    "宿豫区",
+    "沭阳县",
+    "泗阳县",
+    "泗洪县",
+    "经开区",
+    "湖滨新区",
+]
+PHRASES = [
+    "情况严重",
+    "多次反映无人处理",
+    "希望有关部门尽快解决",
+    "居民生活受到影响",
+    "已经持续一周",
+    "请领导关注",
+    "影响孩子上学",
+    "老人出行不便",
+    "存在安全隐患",
+    "感谢工作人员及时处理",
+    "效率明显提高",
+    "给个说法",
+    "要求公开处理结果",
+]
+QUERIES = [
+    '"拆迁补偿"',
+    "停水",
+    "施工噪音 NOT 夜间",
+    "医保 OR 公交",
+    "(燃气 OR 电梯) 安全隐患",
+    "幸福路 停水",
+    '"多次反映无人处理"',
+    "垃圾",
+    "物业 -电梯",
+    "宿城区 积水",
+]
+
+
+def make_posts(n: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    start = datetime(2025, 1, 1, tzinfo=SHANGHAI)
+    sources = ["weibo", "board", "12345", "news"]
+    kinds = {"weibo": "microblog", "board": "board", "12345": "hotline", "news": "news"}
+    posts = []
+    for i in range(n):
+        subject, place = rng.choice(SUBJECTS), rng.choice(PLACES)
+        text = (
+            "，".join([f"{place}{subject}"] + rng.sample(PHRASES, rng.randint(2, 5))) + f"。编号{i}"
+        )
+        source = sources[i % 4]
+        posts.append(
+            {
+                "id": f"bench:{i}",
+                "source": source,
+                "kind": kinds[source],
+                "title": f"{place}{subject}问题",
+                "text": text,
+                "published_at": start + timedelta(seconds=i * 60 + rng.randrange(60)),
+                "region": place if place.endswith(("区", "县")) else None,
+                "sentiment": round(rng.random(), 4),
+                "keywords": [subject, place],
+            }
+        )
+    return posts
+
+
+def median_and_p95(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def timed_upsert(store: PostStore, posts: list[dict], batch: int) -> float:
+    started = time.perf_counter()
+    for i in range(0, len(posts), batch):
+        result = store.upsert(posts[i : i + batch])
+        if result.failed:
+            raise SystemExit(f"upsert failed: {result.failures[:3]}")
+    return len(posts) / (time.perf_counter() - started)
+
+
+def timed_queries(run: Callable[[str, int], object], queries: int) -> list[float]:
+    rng = random.Random(11)
+    samples = []
+    for i in range(queries):
+        query = QUERIES[i % len(QUERIES)]
+        started = time.perf_counter()
+        run(query, rng.randrange(4))
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def store_query(store: PostStore) -> Callable[[str, int], object]:
+    def run(query: str, variant: int) -> object:
+        if variant == 0:
+            return store.search(query, limit=20)
+        if variant == 1:
+            return store.search(query, limit=20, sort=SortOrder.RELEVANCE)
+        if variant == 2:
+            return store.search(query, limit=20, filters=PostFilter(sources=["weibo", "12345"]))
+        return store.search(query, limit=20, filters=PostFilter(sentiment_max=0.4))
+
+    return run
+
+
+def bench_sqlite(posts: list[dict], queries: int, batch: int) -> None:
+    import sqlite3
+
+    from store.query import parse
+    from store.sqlite import SqlitePostStore, _fts_expr
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqlitePostStore(Path(tmp) / "posts.db")
+        rate = timed_upsert(store, posts, batch)
+
+        # Reference: the same documents written raw, one row and one FTS row each.
+        raw = sqlite3.connect(Path(tmp) / "raw.db", isolation_level=None)
+        raw.execute("PRAGMA journal_mode = WAL")
+        raw.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, doc TEXT)")
+        raw.execute("CREATE VIRTUAL TABLE docs_fts USING fts5 (title, body)")
+        from store.models import Post
+
+        started = time.perf_counter()
+        for i in range(0, len(posts), batch):
+            chunk = [Post.model_validate(p) for p in posts[i : i + batch]]
+            raw.execute("BEGIN")
+            raw.executemany(
+                "INSERT INTO docs VALUES (?, ?)", [(p.id, p.model_dump_json()) for p in chunk]
+            )
+            raw.executemany(
+                "INSERT INTO docs_fts VALUES (?, ?)",
+                [(index_stream(p.title), index_stream(p.text)) for p in chunk],
+            )
+            raw.execute("COMMIT")
+        raw_rate = len(posts) / (time.perf_counter() - started)
+
+        ours = timed_queries(store_query(store), queries)
+
+        def raw_query(query: str, variant: int) -> object:
+            expr = _fts_expr(parse(query))  # type: ignore[arg-type]
+            if expr is None:  # pure negation: FTS5 cannot say it alone
+                expr = '"' + " ".join(query.split()[0]) + '"'
+            return raw.execute(
+                "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? ORDER BY rowid DESC LIMIT 20",
+                (expr,),
+            ).fetchall()
+
+        reference = timed_queries(raw_query, queries)
+        store.close()
+        raw.close()
+    report("sqlite", len(posts), rate, raw_rate, ours, reference)
+
+
+def bench_elasticsearch(posts: list[dict], queries: int, batch: int, url: str) -> None:
+    from elasticsearch import Elasticsearch, helpers
+
+    from store.elasticsearch import ElasticsearchPostStore
+    from store.models import Post
+
+    prefix = f"bench-{int(time.time())}"
+    store = ElasticsearchPostStore(url, index_prefix=prefix, scan_settle_seconds=0)
+    client = Elasticsearch(url, request_timeout=120)
+    raw_index = f"{prefix}-raw"
+    try:
+        rate = timed_upsert(store, posts, batch)
+
+        client.indices.create(
+            index=raw_index,
+            settings={"number_of_shards": 1, "number_of_replicas": 0},
+            mappings={
+                "properties": {
+                    "title_chars": {"type": "text", "analyzer": "whitespace"},
+                    "body_chars": {"type": "text", "analyzer": "whitespace"},
+                    "published_at": {"type": "date"},
+                }
+            },
+        )
+        started = time.perf_counter()
+        for i in range(0, len(posts), batch):
+            chunk = [Post.model_validate(p) for p in posts[i : i + batch]]
+            helpers.bulk(
+                client,
+                (
+                    {
+                        "_index": raw_index,
+                        "_id": p.id,
+                        "_source": {
+                            **p.model_dump(mode="json", exclude_none=True),
+                            "title_chars": index_stream(p.title),
+                            "body_chars": index_stream(p.text),
+                        },
+                    }
+                    for p in chunk
+                ),
+                refresh="wait_for",
+            )
+        raw_rate = len(posts) / (time.perf_counter() - started)
+
+        ours = timed_queries(store_query(store), queries)
+
+        def raw_query(query: str, variant: int) -> object:
+            words = [w for w in query.replace('"', " ").split() if w not in ("AND", "OR", "NOT")]
+            phrase = " ".join(index_stream(words[0].strip("()-")).split())
+            return client.search(
+                index=raw_index,
+                query={"match_phrase": {"body_chars": phrase}},
+                sort=[{"published_at": "desc"}],
+                size=20,
+            )
+
+        reference = timed_queries(raw_query, queries)
+    finally:
+        store.drop_everything()
+        client.indices.delete(index=raw_index, ignore_unavailable=True)
+        store.close()
+        client.close()
+    report("elasticsearch", len(posts), rate, raw_rate, ours, reference)
+
+
+def report(
+    backend: str,
+    n: int,
+    rate: float,
+    raw_rate: float,
+    ours: list[float],
+    reference: list[float],
+) -> None:
+    p50, p95 = median_and_p95(ours)
+    r50, r95 = median_and_p95(reference)
+    print(
+        f"{backend:<13} posts={n} upsert={rate:,.0f} posts/s (raw bulk {raw_rate:,.0f}/s,"
+        f" ratio {rate / raw_rate:.2f})  search p50={p50:.1f} ms p95={p95:.1f} ms"
+        f" (raw query p50={r50:.1f} ms p95={r95:.1f} ms, {len(ours)} queries)",
+        flush=True,
+    )
+
+
+def main() -> None:
+    from yuqing.settings import load_settings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--backends", default="sqlite,elasticsearch")
+    parser.add_argument("--es-url", default=None)
+    args = parser.parse_args()
+
+    posts = make_posts(args.posts)
+    backends = args.backends.split(",")
+    if "sqlite" in backends:
+        bench_sqlite(posts, args.queries, args.batch)
+    if "elasticsearch" in backends:
+        url = args.es_url or load_settings().elasticsearch.url or "http://127.0.0.1:9200"
+        try:
+            urllib.request.urlopen(url, timeout=3).read()
+        except OSError as exc:
+            print(f"elasticsearch  skipped: nothing answers at {url} ({exc})")
+            return
+        bench_elasticsearch(posts, args.queries, args.batch, url)
+
+
+if __name__ == "__main__":
+    main()

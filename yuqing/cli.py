@@ -1,0 +1,297 @@
+"""The `yuqing` command line: demo, serving, loading and searching posts, users, the scheduler."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from yuqing.errors import YuqingError
+from yuqing.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="yuqing: public-opinion monitoring and response tracking.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The tracker database.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts and roles.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+DEMO_USERS = (
+    ("analyst", "analyst", "研判员演示账号"),
+    ("leader", "leader", "领导演示账号"),
+    ("press", "press", "发布员演示账号"),
+)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return settings
+
+
+def _store(settings: Settings):  # type: ignore[no-untyped-def]
+    from store import open_store
+
+    return open_store(settings)
+
+
+def _load(settings: Settings, rows, label: str, analyse: bool) -> None:  # type: ignore[no-untyped-def]
+    from yuqing.loading import load_posts
+
+    rows = list(rows)
+    with typer.progressbar(length=len(rows), label=f"loading {label}") as bar:
+        report = load_posts(
+            _store(settings),
+            rows,
+            analyse=analyse,
+            quarantine_dir=settings.resolve(settings.data_dir) / "quarantine",
+            label=label,
+            progress=bar.update,
+        )
+    typer.echo(
+        f"{label}: {report.created} created, {report.updated} updated,"
+        f" {report.unchanged} unchanged, {report.failed} rejected"
+    )
+    for item in report.rejected[:10]:
+        typer.echo(f"  line {item.line}: {item.reason}", err=True)
+    if report.quarantine:
+        typer.echo(f"  rejected rows kept in {report.quarantine}", err=True)
+
+
+@app.command()
+def demo(
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the API.")] = True,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Load the demo posts into the embedded store, create demo users and serve the API."""
+    from yuqing.demo import demo_rows
+
+    settings = _settings()
+    if settings.env == "production":
+        raise YuqingError("the demo creates accounts with known passwords; not in production")
+    _load(settings, demo_rows(), "demo", analyse=True)
+    _migrate_and_seed_demo_users(settings)
+    if serve_api:
+        _serve(settings, host, port, demo=True)
+
+
+def _migrate_and_seed_demo_users(settings: Settings) -> None:
+    from api.auth.service import create_user, get_by_username
+    from api.database import migrate, session_scope
+
+    migrate(settings.database.url)
+    with session_scope(settings.database.url) as session:
+        for username, role, _label in DEMO_USERS:
+            if get_by_username(session=session, username=username) is None:
+                create_user(
+                    session=session, username=username, password=f"{username}-demo", role=role
+                )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the API and its documentation."""
+    _serve(_settings(), host, port, demo=False)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, *, demo: bool) -> None:
+    import uvicorn
+    from api.app import create_app
+
+    host = host or settings.api.host
+    port = port or settings.api.port
+    application = create_app(settings)
+    base = f"http://{host}:{port}"
+    typer.echo("")
+    typer.echo(f"yuqing API on {base}  (Ctrl-C stops it)")
+    typer.echo(f"  API docs:  {base}/docs")
+    typer.echo(f"  health:    {base}/health")
+    typer.echo(f"  search:    {base}/api/posts/search?q=停水  (needs a bearer token)")
+    if demo:
+        typer.echo("  accounts:  " + ", ".join(f"{u} / {u}-demo" for u, _, _ in DEMO_USERS))
+        typer.echo("             and admin with YUQING_ADMIN_PASSWORD (default admin-dev-password)")
+        typer.echo(
+            f"  get a token: curl -d 'username=analyst&password=analyst-demo' {base}/api/auth/token"
+        )
+    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the periodic jobs (retention now; crawling, clustering, SLA checks as they land)."""
+    from yuqing.scheduler import build_scheduler
+
+    sched = build_scheduler(_settings())
+    for job in sched.get_jobs():
+        typer.echo(f"job {job.id}: {job.name} ({job.trigger})")
+    sched.start()
+
+
+@app.command()
+def load(
+    path: Annotated[Path, typer.Argument(help="A JSON-lines file, one post per line.")],
+    analyse: Annotated[
+        bool, typer.Option("--analyse/--no-analyse", help="Score and segment.")
+    ] = True,
+) -> None:
+    """Load posts from a JSON-lines file; rejected lines are reported and quarantined."""
+    from yuqing.loading import read_jsonl
+
+    if not path.is_file():
+        raise YuqingError(f"{path} is not a file")
+    _load(_settings(), read_jsonl(path), path.stem, analyse)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words, "phrases", AND / OR / NOT.')] = "",
+    source: Annotated[list[str] | None, typer.Option(help="Only these sources.")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="news, board, microblog, hotline.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Published at or after.")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Published before.")] = None,
+    sort: Annotated[str, typer.Option(help="time or relevance.")] = "time",
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """Search the stored posts."""
+    from pydantic import ValidationError
+
+    from store.models import SHANGHAI, PostFilter, SortOrder
+
+    try:
+        filters = PostFilter(
+            sources=source or None,
+            kinds=kind or None,
+            published_from=since.replace(tzinfo=since.tzinfo or SHANGHAI) if since else None,
+            published_to=until.replace(tzinfo=until.tzinfo or SHANGHAI) if until else None,
+        )
+        order = SortOrder(sort)
+    except (ValidationError, ValueError) as exc:
+        raise YuqingError(f"bad search option: {exc}") from exc
+    page = _store(_settings()).search(query, filters=filters, sort=order, limit=limit)
+    for hit in page.hits:
+        post = hit.post
+        if as_json:
+            typer.echo(post.model_dump_json())
+            continue
+        when = post.published_at.strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"{when}  {post.source:<12} {post.id}  {post.title}")
+        text = hit.snippet.replace("<mark>", "[").replace("</mark>", "]")
+        typer.echo(f"    {text}")
+    if not as_json:
+        typer.echo(f"{page.total} posts match")
+
+
+@app.command()
+def stats() -> None:
+    """Counts of stored posts by source and sentiment band."""
+    agg = _store(_settings()).aggregate(top_keywords=10)
+    typer.echo(f"posts: {agg.total}")
+    for title, buckets in (
+        ("by source", agg.by_source),
+        ("by sentiment", agg.by_sentiment),
+        ("top keywords", agg.top_keywords),
+    ):
+        typer.echo(f"{title}: " + ", ".join(f"{b.key} {b.count}" for b in buckets))
+
+
+@app.command()
+def retention(
+    days: Annotated[int, typer.Option(min=1, help="Keep posts published within this many days.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Drop posts published more than DAYS days ago."""
+    if not yes:
+        typer.confirm(f"Delete every post published more than {days} days ago?", abort=True)
+    dropped = _store(_settings()).drop_older_than(days)
+    typer.echo(f"dropped {dropped} posts")
+
+
+@app.command("config")
+def show_config() -> None:
+    """Print the settings in effect (secrets hidden)."""
+    settings = _settings()
+    typer.echo(json.dumps(settings.model_dump(mode="json"), ensure_ascii=False, indent=2))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the tracker database to the newest schema."""
+    from api.database import migrate
+
+    settings = _settings()
+    migrate(settings.database.url)
+    typer.echo("tracker database is up to date")
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, analyst, leader, press or handler.")],
+    department: Annotated[str | None, typer.Option(help="Department code, for handlers.")] = None,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create a user account."""
+    from api.auth.service import create_user
+    from api.database import migrate, session_scope
+    from api.departments.service import get_by_code
+
+    settings = _settings()
+    migrate(settings.database.url)
+    with session_scope(settings.database.url) as session:
+        department_id = None
+        if department:
+            found = get_by_code(session=session, code=department)
+            if found is None:
+                raise YuqingError(f"no department with code {department!r}")
+            department_id = found.id
+        create_user(
+            session=session,
+            username=username,
+            password=password,
+            role=role,
+            department_id=department_id,
+        )
+    typer.echo(f"created {role} {username}")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List user accounts."""
+    from api.auth.service import list_users
+    from api.database import migrate, session_scope
+
+    settings = _settings()
+    migrate(settings.database.url)
+    with session_scope(settings.database.url) as session:
+        for user in list_users(session=session):
+            state = "" if user.is_active else "  (disabled)"
+            typer.echo(f"{user.username:<20} {user.role}{state}")
+
+
+def main() -> None:
+    """Entry point: a product error is one line on stderr and exit status 2, not a traceback."""
+    try:
+        app()
+    except YuqingError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

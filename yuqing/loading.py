@@ -1,0 +1,151 @@
+"""Loading posts from JSON-lines files into the store, with analysis and a quarantine."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from store.base import PostStore, describe_validation_error
+from store.models import SHANGHAI, Post
+from yuqing.errors import InputError
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+@dataclass
+class Rejected:
+    """A line that was not stored, and why."""
+
+    line: int
+    reason: str
+    raw: str
+
+
+@dataclass
+class LoadReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    quarantine: Path | None = None
+
+    @property
+    def failed(self) -> int:
+        return len(self.rejected)
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | Rejected]]:
+    """Each line as a dict, or as a `Rejected` when it is not a JSON object."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, Rejected(number, f"not valid JSON: {exc.msg}", line.rstrip("\n"))
+                continue
+            if not isinstance(data, dict):
+                yield number, Rejected(number, "a line must hold one JSON object", line.rstrip())
+                continue
+            yield number, data
+
+
+def load_posts(
+    store: PostStore,
+    rows: Iterable[tuple[int, dict[str, Any] | Rejected]],
+    *,
+    analyse: bool = True,
+    quarantine_dir: Path | None = None,
+    label: str = "posts",
+    progress: Callable[[int], None] | None = None,
+) -> LoadReport:
+    """Validate, analyse and upsert rows in batches; bad rows go to the quarantine file."""
+    report = LoadReport()
+    batch: list[tuple[int, dict[str, Any]]] = []
+    for number, row in rows:
+        if isinstance(row, Rejected):
+            report.rejected.append(row)
+            continue
+        batch.append((number, row))
+        if len(batch) >= BATCH:
+            _flush(store, batch, report, analyse, progress)
+            batch = []
+    if batch:
+        _flush(store, batch, report, analyse, progress)
+    if report.rejected and quarantine_dir is not None:
+        report.quarantine = _quarantine(quarantine_dir, label, report.rejected)
+    return report
+
+
+def _flush(
+    store: PostStore,
+    batch: list[tuple[int, dict[str, Any]]],
+    report: LoadReport,
+    analyse: bool,
+    progress: Callable[[int], None] | None,
+) -> None:
+    valid: list[tuple[int, dict[str, Any]]] = []
+    for number, row in batch:
+        try:
+            Post.model_validate(row)
+        except ValidationError as exc:
+            report.rejected.append(
+                Rejected(
+                    number, describe_validation_error(exc), json.dumps(row, ensure_ascii=False)
+                )
+            )
+            continue
+        valid.append((number, row))
+    if analyse and valid:
+        _analyse_changed(store, [row for _, row in valid])
+    result = store.upsert([row for _, row in valid])
+    for failure in result.failures:
+        number, row = valid[failure.index]
+        report.rejected.append(
+            Rejected(number, failure.reason, json.dumps(row, ensure_ascii=False))
+        )
+    report.created += result.created
+    report.updated += result.updated
+    report.unchanged += result.unchanged
+    if progress is not None:
+        progress(len(batch))
+
+
+def _analyse_changed(store: PostStore, rows: list[dict[str, Any]]) -> None:
+    """Analyse only posts that are new or whose content changed; the store keeps the rest."""
+    from analysis.enrich import enrich
+
+    stored = store.get_many([row["id"] for row in rows])
+    todo = []
+    for row in rows:
+        old = stored.get(row["id"])
+        if old is not None and old.content_hash() == Post.model_validate(row).content_hash():
+            continue
+        todo.append(row)
+    if todo:
+        enrich(todo)
+
+
+def _quarantine(directory: Path, label: str, rejected: list[Rejected]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(SHANGHAI).strftime("%Y%m%dT%H%M%S")
+    path = directory / f"{label}-{stamp}.jsonl"
+    with path.open("a", encoding="utf-8") as out:
+        for item in rejected:
+            record = {"line": item.line, "reason": item.reason, "raw": item.raw}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    log.warning("%d rejected rows written to %s", len(rejected), path)
+    return path
