@@ -7,19 +7,22 @@ import re
 import threading
 from functools import lru_cache
 
+from yuqing.settings import CONFIG_DIR
+
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 _lock = threading.Lock()
 _ready = False
 
-# Particles and function words that carry no topic. The analysis issue moves this list to
-# config/ together with the user dictionary.
-STOP_WORDS = frozenset(
-    "的 了 在 是 我 有 和 就 不 人 都 一 一个 上 也 很 到 说 要 去 你 会 着 没有 看 好 自己 这 那"
-    " 他 她 它 们 我们 你们 他们 什么 怎么 这个 那个 还 把 被 让 给 对 从 与 及 或 而 但 并 等"
-    " 吗 呢 吧 啊 呀 哦 嗯 已经 可以 没 又 才 再 将 能 为 以 之 其 于 此 该 请 希望 问题".split()
-)
+
+def _load_stop_words() -> frozenset[str]:
+    path = CONFIG_DIR / "stopwords.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+STOP_WORDS = _load_stop_words()
 
 
 def _jieba():  # type: ignore[no-untyped-def]

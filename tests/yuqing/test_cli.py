@@ -1,0 +1,139 @@
+"""The installed `yuqing` command, run as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+YUQING = str(Path(sys.executable).with_name("yuqing"))
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") and k != "CI"}
+    env.update(
+        YUQING_DATA_DIR=str(tmp_path),
+        YUQING_STORE__SQLITE_PATH=str(tmp_path / "posts.db"),
+        YUQING_DATABASE__URL=f"sqlite:///{tmp_path}/tracker.db",
+        YUQING_LOG_LEVEL="WARNING",
+    )
+
+    def invoke(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [YUQING, *args],
+            env={**env, **extra_env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            input="",
+        )
+
+    return invoke
+
+
+def posts_file(tmp_path: Path) -> Path:
+    lines = [
+        {
+            "id": "cli:1",
+            "source": "board",
+            "kind": "board",
+            "title": "拆迁补偿",
+            "text": "拆迁补偿款没有到位",
+            "published_at": "2025-03-01T10:00:00+08:00",
+        },
+        "not json at all",
+        {
+            "id": "cli:2",
+            "source": "board",
+            "kind": "unknown-kind",
+            "published_at": "2025-03-01T10:00:00+08:00",
+        },
+        {
+            "id": "cli:3",
+            "source": "weibo",
+            "kind": "microblog",
+            "text": "道路积水",
+            "published_at": "2025-03-01T11:00:00+08:00",
+        },
+    ]
+    path = tmp_path / "posts.jsonl"
+    path.write_text(
+        "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_help_lists_every_command(run) -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in (
+        "demo",
+        "serve",
+        "scheduler",
+        "load",
+        "search",
+        "stats",
+        "retention",
+        "config",
+        "db",
+        "user",
+    ):
+        assert command in result.stdout
+
+
+def test_load_stores_good_lines_and_quarantines_bad_ones(run, tmp_path: Path) -> None:
+    result = run("load", str(posts_file(tmp_path)), "--no-analyse")
+    assert result.returncode == 0, result.stderr
+    assert "2 created, 0 updated, 0 unchanged, 2 rejected" in result.stdout
+    assert "line 2: not valid JSON" in result.stderr
+    assert "line 3: kind" in result.stderr
+    quarantined = list((tmp_path / "quarantine").glob("posts-*.jsonl"))
+    assert len(quarantined) == 1
+    rows = [json.loads(x) for x in quarantined[0].read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in rows] == [2, 3]
+
+    found = run("search", '"拆迁补偿"')
+    assert found.returncode == 0, found.stderr
+    assert "cli:1" in found.stdout and "[拆迁补偿]" in found.stdout
+    assert "1 posts match" in found.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("load", "/nonexistent/file.jsonl"), "is not a file"),
+        (("search", '"unclosed'), "unclosed quote"),
+        (("search", "x", "--sort", "sideways"), "bad search option"),
+    ],
+)
+def test_bad_input_is_one_clear_line_not_a_traceback(run, args, message) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_option_validation_is_reported_by_the_cli(run) -> None:
+    result = run("retention", "--days", "0", "--yes")
+    assert result.returncode == 2
+    assert "--days" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_production_mode_refuses_default_secrets(run) -> None:
+    result = run("config", YUQING_ENV="production")
+    assert result.returncode == 2
+    assert "refuses the shipped default" in result.stderr
+
+
+def test_config_hides_secrets(run) -> None:
+    result = run("config")
+    assert result.returncode == 0
+    shown = json.loads(result.stdout)
+    assert shown["secret_key"] == "**********"
+    assert shown["store"]["backend"] == "sqlite"

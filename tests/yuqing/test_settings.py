@@ -1,0 +1,58 @@
+"""The typed settings: environment over YAML, and production's refusal of default secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from yuqing.errors import ConfigError
+from yuqing.settings import DEFAULT_SECRET_KEY, Settings, load_settings
+
+
+def test_yaml_supplies_the_defaults() -> None:
+    settings = load_settings()
+    assert settings.store.backend == "sqlite"
+    assert settings.store.retention_days == 730
+    assert settings.api.port == 8000
+
+
+def test_environment_overrides_yaml_including_nested_keys(monkeypatch) -> None:
+    monkeypatch.setenv("YUQING_STORE__BACKEND", "elasticsearch")
+    monkeypatch.setenv("YUQING_ELASTICSEARCH__URL", "http://127.0.0.1:9299")
+    monkeypatch.setenv("YUQING_API__PORT", "8123")
+    settings = Settings()
+    assert settings.store.backend == "elasticsearch"
+    assert settings.elasticsearch.url == "http://127.0.0.1:9299"
+    assert settings.api.port == 8123
+
+
+def test_production_refuses_the_shipped_secrets(monkeypatch) -> None:
+    monkeypatch.setenv("YUQING_ENV", "production")
+    with pytest.raises(ConfigError, match="YUQING_SECRET_KEY.*YUQING_ADMIN_PASSWORD"):
+        load_settings()
+    monkeypatch.setenv("YUQING_SECRET_KEY", "short-but-not-default")
+    monkeypatch.setenv("YUQING_ADMIN_PASSWORD", "a-real-password")
+    with pytest.raises(ConfigError, match="at least 32"):
+        load_settings()
+    monkeypatch.setenv("YUQING_SECRET_KEY", "x" * 40)
+    assert load_settings().secret_key.get_secret_value() != DEFAULT_SECRET_KEY
+
+
+def test_a_bad_value_is_one_readable_error(monkeypatch) -> None:
+    monkeypatch.setenv("YUQING_STORE__BACKEND", "mongodb")
+    with pytest.raises(ConfigError, match="store.backend"):
+        load_settings()
+
+
+def test_no_module_reads_the_environment_but_settings() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for folder in ("yuqing", "store", "api", "analysis", "crawler", "dashboards", "bench"):
+        for path in (root / folder).rglob("*.py"):
+            if path.name == "settings.py" and path.parent.name == "yuqing":
+                continue
+            text = path.read_text(encoding="utf-8")
+            if "os.environ" in text or "os.getenv" in text:
+                offenders.append(str(path.relative_to(root)))
+    assert offenders == []
