@@ -121,6 +121,11 @@ class Post(BaseModel):
     def _in_shanghai(cls, value: datetime | None) -> datetime | None:
         return value.astimezone(SHANGHAI) if value is not None else None
 
+    @field_validator("keywords")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        return list(dict.fromkeys(value)) if value is not None else None
+
     @field_validator("title", "text")
     @classmethod
     def _no_nul(cls, value: str) -> str:

@@ -56,14 +56,14 @@ def test_sqlite_store_construction_touches_nothing(tmp_path: Path) -> None:
 def test_both_backends_give_equal_aggregations_for_the_same_data(
     sqlite_store: SqlitePostStore, es_store: PostStore
 ) -> None:
-    # Spread over days, hours and a month boundary, with sources, scores and keywords.
+    # About 30 days from 10 March: hours, days and a month boundary, with sources and scores.
     batch = []
     for i in range(240):
         batch.append(
             post_data(
                 id=f"t:{i}",
                 source=["weibo", "12345", "board"][i % 3],
-                published_at=BASE_TIME + timedelta(minutes=37 * i),
+                published_at=BASE_TIME + timedelta(minutes=181 * i),
                 sentiment=None if i % 7 == 0 else (i % 10) / 10,
                 keywords=[["积水", "道路"], ["噪音"], ["拆迁", "补偿"]][i % 3],
                 text=["道路积水严重", "夜间施工噪音", "拆迁补偿不到位"][i % 3],
