@@ -1,0 +1,163 @@
+"""Users: creating them, checking their passwords, and the bearer tokens they sign in with."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Role, User
+from api.departments.models import Department
+from yuqing.errors import AuthError, ConfigError, ConflictError, InputError
+from yuqing.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TOKEN_ALGORITHM = "HS256"
+ADMIN_USERNAME = "admin"
+
+_password_hash = PasswordHash((Argon2Hasher(),))
+
+
+def hash_password(password: str) -> str:
+    return _password_hash.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    return _password_hash.verify(password, password_hash)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _password_hash.hash("not-a-real-password")
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def get(*, session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_by_username(*, session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == normalize_username(username)))
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    role: Role,
+    department_id: int | None = None,
+) -> User:
+    """A new active user with a hashed password."""
+    name = normalize_username(username)
+    if not name or len(name) > 64 or any(ch.isspace() or not ch.isprintable() for ch in name):
+        raise InputError("a username is 1 to 64 characters without spaces")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InputError(f"a password may have at most {MAX_PASSWORD_LENGTH} characters")
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise InputError(f"unknown role {role!r}; one of {', '.join(Role)}") from exc
+    if department_id is not None and session.get(Department, department_id) is None:
+        raise InputError(f"department {department_id} does not exist")
+    if role is Role.HANDLER and department_id is None:
+        raise InputError("a handler must belong to a department")
+    if get_by_username(session=session, username=name) is not None:
+        raise ConflictError(f"the username {name!r} is taken")
+    user = User(
+        username=name,
+        password_hash=hash_password(password),
+        role=role,
+        department_id=department_id,
+        is_active=True,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(*, session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None."""
+    user = get_by_username(session=session, username=username)
+    if user is None or not user.is_active:
+        # Verify anyway, so the answer takes as long whether or not the user exists.
+        verify_password(password, _dummy_hash())
+        return None
+    valid, new_hash = _password_hash.verify_and_update(password, user.password_hash)
+    if not valid:
+        return None
+    if new_hash is not None:
+        user.password_hash = new_hash
+    return user
+
+
+def ensure_admin(*, session: Session, settings: Settings) -> User | None:
+    """Create the `admin` user from settings if no admin exists, so a fresh install can sign in.
+
+    Returns the new user, or None when nothing was created.
+    """
+    if session.scalar(select(User.id).where(User.role == Role.ADMIN).limit(1)) is not None:
+        return None
+    if get_by_username(session=session, username=ADMIN_USERNAME) is not None:
+        log.warning(
+            "no admin exists and the username %r belongs to a non-admin; not creating one",
+            ADMIN_USERNAME,
+        )
+        return None
+    try:
+        user = create_user(
+            session=session,
+            username=ADMIN_USERNAME,
+            password=settings.admin_password.get_secret_value(),
+            role=Role.ADMIN,
+        )
+    except InputError as exc:
+        raise ConfigError(f"admin_password is not usable: {exc}") from exc
+    log.info("created the user %r with the configured admin password", ADMIN_USERNAME)
+    return user
+
+
+def create_access_token(*, user: User, settings: Settings, now: datetime | None = None) -> str:
+    issued = now or datetime.now(UTC)
+    claims = {
+        "sub": str(user.id),
+        "role": user.role.value,
+        "iat": issued,
+        "exp": issued + timedelta(minutes=settings.api.token_minutes),
+    }
+    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=TOKEN_ALGORITHM)
+
+
+def decode_access_token(token: str, *, settings: Settings) -> int:
+    """The user id a valid token was issued to; `AuthError` for any other token."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key.get_secret_value(),
+            algorithms=[TOKEN_ALGORITHM],
+            options={"require": ["exp", "iat", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthError("the token has expired; sign in again") from exc
+    except jwt.InvalidTokenError as exc:
+        raise AuthError("the token is not valid; sign in again") from exc
+    try:
+        return int(claims["sub"])
+    except (TypeError, ValueError) as exc:
+        raise AuthError("the token is not valid; sign in again") from exc

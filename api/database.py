@@ -1,0 +1,307 @@
+"""The tracker database: declarative base, engines, sessions and Alembic migrations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import DateTime, TypeDecorator
+
+from yuqing.errors import ConfigError, ConflictError, StoreError, StoreUnavailable, YuqingError
+from yuqing.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Any fixed number works; it only has to be the same for every process migrating one database.
+_MIGRATION_LOCK_KEY = 0x79757169  # "yuqi"
+
+# Explicit constraint names, so that later migrations (batch mode on SQLite included) can find
+# and alter them by name on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every tracker table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite keeps no time zone, so values are stored there as naive UTC and given their zone back
+    when read; PostgreSQL stores ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a naive datetime cannot be stored: {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# -- engines and sessions ---------------------------------------------------------------------
+
+
+def database_url(url: str | URL) -> URL:
+    """The URL as the engine gets it: SQLite paths made absolute, PostgreSQL on psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"database.url is not a valid database URL: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database)
+            if not path.is_absolute():
+                # Relative paths belong to the project, not to whatever directory we started in.
+                path = PROJECT_ROOT / path
+            parsed = parsed.set(database=str(path))
+        return parsed
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "postgresql":
+        return parsed
+    raise ConfigError(
+        f"the tracker database must be SQLite or PostgreSQL, not {parsed.drivername!r}"
+    )
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+    """An engine for the tracker database. Nothing connects until the engine is first used."""
+    parsed = database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:" and "file:" not in parsed.database:
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(
+                    f"cannot create the directory for the tracker database {parsed.database}: {exc}"
+                ) from exc
+        # A writer waits up to this many seconds for another writer instead of failing at once.
+        engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+    return create_engine(
+        parsed, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 10}
+    )
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # Objects stay readable after the commit at the edge of a request, without a new query.
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(target: str | URL | Engine) -> Iterator[Session]:
+    """One session for a command or script: committed if the block succeeds, else rolled back."""
+    engine, owned = _engine_for(target)
+    session = make_session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException as exc:
+        session.rollback()
+        translated = translate_db_error(exc)
+        if translated is not None:
+            raise translated from exc
+        raise
+    finally:
+        session.close()
+        if owned:
+            engine.dispose()
+
+
+def connect(engine: Engine) -> Connection:
+    """A connection, or `StoreUnavailable` saying which database could not be reached."""
+    try:
+        return engine.connect()
+    except (OperationalError, DBAPIError) as exc:
+        raise StoreUnavailable(
+            f"cannot reach the tracker database at {safe_url(engine.url)}: {_reason(exc)}"
+        ) from exc
+
+
+def ping(engine: Engine) -> bool:
+    """Whether the database answers; never raises."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception as exc:  # a health check reports trouble, it never fails itself
+        log.warning("tracker database ping failed: %s", _reason(exc))
+        return False
+
+
+def translate_db_error(exc: BaseException) -> YuqingError | None:
+    """The product error for a database failure met while serving a request, if it is one."""
+    if isinstance(exc, OperationalError):
+        log.error("tracker database unavailable: %s", _reason(exc))
+        return StoreUnavailable("the tracker database is not available right now; try again")
+    if isinstance(exc, IntegrityError):
+        log.info("integrity error turned into a conflict: %s", _reason(exc))
+        return ConflictError(
+            "the change conflicts with data saved in the meantime; reload and try again"
+        )
+    if isinstance(exc, DBAPIError):
+        log.error("tracker database error: %s", _reason(exc))
+        return StoreError("the tracker database failed; the error has been logged")
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    return " ".join(str(cause).split()) or type(cause).__name__
+
+
+# -- migrations -------------------------------------------------------------------------------
+
+
+def alembic_config() -> Config:
+    """Alembic's configuration without an ini file, pointing at the shipped migrations."""
+    config = Config()
+    # configparser reads "%" as interpolation, and a checkout path may contain one.
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction, ready to migrate.
+
+    On SQLite foreign keys are off for the run: batch migrations copy and drop tables, and a
+    drop with foreign keys on would cascade into the rows that point at the table. They are
+    checked afterwards instead. On PostgreSQL an advisory lock lets only one process migrate.
+    """
+    connection = connect(engine)
+    with connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # The pragma is ignored inside a transaction, so it goes first, on its own.
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                    )
+                yield connection
+            if sqlite:
+                violations = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.commit()
+                if violations:
+                    raise StoreError(
+                        f"after migrating, {len(violations)} rows point at missing rows, e.g."
+                        f" {tuple(violations[0])}"
+                    )
+        finally:
+            if sqlite and not connection.invalidated:
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
+
+
+def migrate(target: str | URL | Engine, *, revision: str = "head") -> None:
+    """Bring the tracker database up to `revision` (the newest by default)."""
+    _run_alembic(target, lambda config: command.upgrade(config, revision), f"upgrade {revision}")
+
+
+def downgrade(target: str | URL | Engine, *, revision: str) -> None:
+    """Take the tracker database back to `revision` ("base" removes every table)."""
+    _run_alembic(
+        target, lambda config: command.downgrade(config, revision), f"downgrade {revision}"
+    )
+
+
+def current_revision(target: str | URL | Engine) -> str | None:
+    """The revision the database is at, or None before the first migration."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine, owned = _engine_for(target)
+    try:
+        with connect(engine) as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        if owned:
+            engine.dispose()
+
+
+def _engine_for(target: str | URL | Engine) -> tuple[Engine, bool]:
+    if isinstance(target, Engine):
+        return target, False
+    return make_engine(target), True
+
+
+def _run_alembic(target: str | URL | Engine, action: Callable[[Config], None], what: str) -> None:
+    engine, owned = _engine_for(target)
+    try:
+        with migration_connection(engine) as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            action(config)
+        log.info("tracker database at %s: %s done", safe_url(engine.url), what)
+    except YuqingError:
+        raise
+    except CommandError as exc:
+        raise StoreError(f"cannot {what} the tracker database: {exc}") from exc
+    except DBAPIError as exc:
+        raise StoreError(
+            f"{what} of the tracker database at {safe_url(engine.url)} failed: {_reason(exc)}"
+        ) from exc
+    finally:
+        if owned:
+            engine.dispose()

@@ -1,0 +1,1 @@
+"""Government departments that lead or support the response to an issue."""

@@ -1,0 +1,84 @@
+"""Request dependencies: settings, the post store, one database session, the signed-in user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from api.auth import service as auth_service
+from api.auth.models import Role, User
+from api.database import translate_db_error
+from store.base import PostStore
+from yuqing.errors import AuthError, ForbiddenError
+from yuqing.settings import Settings
+
+TOKEN_URL = "/api/auth/token"
+
+# auto_error=False: a missing token is answered by our own AuthError, in our error format.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_store(request: Request) -> PostStore:
+    return request.app.state.store
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, committed once if the request succeeded, else rolled back."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException as exc:
+        session.rollback()
+        translated = translate_db_error(exc)
+        if translated is not None:
+            raise translated from exc
+        raise
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[PostStore, Depends(get_store)]
+# scope="function": the commit happens before the response is sent, so a failed commit is
+# reported to the client instead of being lost after a 200.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> User:
+    if not token:
+        raise AuthError(f"sign in first: send the bearer token from POST {TOKEN_URL}")
+    user_id = auth_service.decode_access_token(token, settings=settings)
+    user = auth_service.get(session=session, user_id=user_id)
+    # The role is read from the database, not the token, so a change takes effect at once.
+    if user is None or not user.is_active:
+        raise AuthError("this account does not exist or is disabled")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[User], User]:
+    """A dependency that lets through the given roles, and admins always."""
+    allowed = frozenset(roles)
+
+    def check_role(user: CurrentUser) -> User:
+        if user.role is Role.ADMIN or user.role in allowed:
+            return user
+        names = ", ".join(sorted(allowed)) or "admin"
+        raise ForbiddenError(f"this needs one of the roles {names}; you are {user.role}")
+
+    return check_role

@@ -1,0 +1,1 @@
+"""Tracked issues and their append-only timelines."""

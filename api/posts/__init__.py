@@ -1,0 +1,1 @@
+"""Search, read and aggregate the post store; the store itself is the service."""

@@ -1,0 +1,390 @@
+"""The tracker database on real engines: migrations, round trips and optimistic concurrency."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from api.auth import service as auth_service
+from api.auth.models import Role, User
+from api.database import (
+    current_revision,
+    downgrade,
+    make_engine,
+    make_session_factory,
+    migrate,
+    session_scope,
+)
+from api.departments import service as departments
+from api.issues import service as issues
+from api.issues.models import IssueStatus, Severity, TimelineEvent, TrackedIssue
+from yuqing.errors import ConfigError, ConflictError, InputError, StoreUnavailable
+from yuqing.settings import load_settings
+
+TABLES = {"departments", "users", "tracked_issues", "timeline_events"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path, unique_name: str) -> Iterator[str]:
+    """A URL to an empty database of its own: a temporary SQLite file or a new PG database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+        return
+    server_url = request.getfixturevalue("postgres_url")
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{unique_name}"')
+    try:
+        yield make_url(server_url).set(database=unique_name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{unique_name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    migrate(db_url)
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: sa.Engine):
+    return make_session_factory(engine)
+
+
+def _tables(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def test_upgrade_head_creates_every_table_and_downgrade_removes_them(db_url: str) -> None:
+    assert current_revision(db_url) is None
+    migrate(db_url)
+    assert current_revision(db_url) == "0001"
+    engine = make_engine(db_url)
+    try:
+        assert _tables(engine) >= TABLES
+        migrate(db_url)  # a second run is a no-op
+        downgrade(db_url, revision="base")
+        assert not TABLES & _tables(engine)
+        assert current_revision(db_url) is None
+        migrate(db_url)  # and back up again
+        assert _tables(engine) >= TABLES
+    finally:
+        engine.dispose()
+
+
+def test_round_trip_of_departments_users_issues_and_timeline(sessions) -> None:
+    with sessions() as session:
+        dept = departments.create_department(
+            session=session, code="zjj", name="市住建局", district="宿城区"
+        )
+        analyst = auth_service.create_user(
+            session=session, username="Analyst1", password="correct horse", role=Role.ANALYST
+        )
+        handler = auth_service.create_user(
+            session=session,
+            username="handler1",
+            password="battery staple",
+            role=Role.HANDLER,
+            department_id=dept.id,
+        )
+        issue = issues.create_issue(
+            session=session,
+            title="拆迁补偿款迟迟未发放",
+            summary="多个小区居民反映",
+            category="城建",
+            severity=Severity.MAJOR,
+            lead_department_id=dept.id,
+            actor=analyst,
+        )
+        session.commit()
+        ids = (dept.id, analyst.id, handler.id, issue.id)
+
+    with sessions() as session:
+        dept_id, analyst_id, handler_id, issue_id = ids
+        dept = departments.get(session=session, department_id=dept_id)
+        assert dept is not None and (dept.code, dept.name, dept.district) == (
+            "zjj",
+            "市住建局",
+            "宿城区",
+        )
+        assert dept.created_at.tzinfo is not None
+        assert [d.code for d in departments.list_departments(session=session)] == ["zjj"]
+
+        analyst = auth_service.get_by_username(session=session, username="ANALYST1")
+        assert analyst is not None and analyst.id == analyst_id and analyst.role is Role.ANALYST
+        handler = auth_service.get(session=session, user_id=handler_id)
+        assert handler is not None and handler.department_id == dept_id and handler.is_active
+
+        issue = issues.get(session=session, issue_id=issue_id)
+        assert issue is not None
+        assert (issue.title, issue.severity, issue.status, issue.version) == (
+            "拆迁补偿款迟迟未发放",
+            Severity.MAJOR,
+            IssueStatus.NEW,
+            1,
+        )
+        assert issue.lead_department_id == dept_id
+        assert issue.created_at.tzinfo is not None
+        assert issue.created_at.utcoffset() == UTC.utcoffset(None)
+
+        issues.update_issue(
+            session=session,
+            issue_id=issue_id,
+            expected_version=1,
+            changes={"status": "assigned", "summary": "已交办住建局"},
+            actor=analyst,
+        )
+        session.commit()
+
+    with sessions() as session:
+        timeline = issues.get_timeline(session=session, issue_id=issue_id)
+        assert [e.type for e in timeline] == ["created", "status_changed"]
+        assert timeline[0].actor_id == analyst_id
+        assert timeline[0].payload["title"] == "拆迁补偿款迟迟未发放"
+        assert timeline[1].payload["changes"]["status"] == {"from": "new", "to": "assigned"}
+        assert timeline[1].pinned is False
+        page, total = issues.list_issues(session=session, status=IssueStatus.ASSIGNED)
+        assert total == 1 and page[0].id == issue_id and page[0].version == 2
+
+
+def test_password_is_stored_hashed_and_verifies(sessions) -> None:
+    with sessions() as session:
+        auth_service.create_user(
+            session=session, username="press1", password="s3cret-passw0rd", role=Role.PRESS
+        )
+        session.commit()
+    with sessions() as session:
+        stored = session.scalar(sa.select(User.password_hash).where(User.username == "press1"))
+        assert stored and "s3cret-passw0rd" not in stored and stored.startswith("$argon2")
+        assert auth_service.authenticate(
+            session=session, username="press1", password="s3cret-passw0rd"
+        )
+        assert (
+            auth_service.authenticate(session=session, username="press1", password="wrong-one")
+            is None
+        )
+        assert (
+            auth_service.authenticate(session=session, username="nobody", password="whatever1")
+            is None
+        )
+
+
+def test_user_rules(sessions) -> None:
+    with sessions() as session:
+        with pytest.raises(InputError, match="at least 8"):
+            auth_service.create_user(
+                session=session, username="weak", password="short", role=Role.ANALYST
+            )
+        with pytest.raises(InputError, match="department"):
+            auth_service.create_user(
+                session=session, username="h", password="long enough", role=Role.HANDLER
+            )
+        auth_service.create_user(
+            session=session, username="dup", password="long enough", role=Role.LEADER
+        )
+        with pytest.raises(ConflictError):
+            auth_service.create_user(
+                session=session, username="DUP", password="long enough", role=Role.LEADER
+            )
+
+
+def test_ensure_admin_creates_one_admin_once(sessions) -> None:
+    settings = load_settings(admin_password="an-admin-password")
+    with sessions() as session:
+        admin = auth_service.ensure_admin(session=session, settings=settings)
+        session.commit()
+        assert admin is not None and admin.username == "admin" and admin.role is Role.ADMIN
+    with sessions() as session:
+        assert auth_service.ensure_admin(session=session, settings=settings) is None
+        assert auth_service.authenticate(
+            session=session, username="admin", password="an-admin-password"
+        )
+
+    weak = load_settings(admin_password="short")
+    with sessions() as session:
+        session.execute(sa.delete(User))
+        with pytest.raises(ConfigError):
+            auth_service.ensure_admin(session=session, settings=weak)
+
+
+def _new_issue(sessions) -> int:
+    with sessions() as session:
+        issue = issues.create_issue(session=session, title="噪音扰民")
+        session.commit()
+        return issue.id
+
+
+def test_two_sessions_editing_one_version_one_wins_and_nothing_is_lost(sessions) -> None:
+    issue_id = _new_issue(sessions)
+    first: Session = sessions()
+    second: Session = sessions()
+    try:
+        # Both read version 1 before either writes.
+        assert issues.get(session=first, issue_id=issue_id).version == 1
+        assert issues.get(session=second, issue_id=issue_id).version == 1
+
+        issues.update_issue(
+            session=first,
+            issue_id=issue_id,
+            expected_version=1,
+            changes={"title": "噪音扰民（夜间施工）"},
+            actor=None,
+        )
+        first.commit()
+
+        with pytest.raises(ConflictError, match="changed by someone else"):
+            issues.update_issue(
+                session=second,
+                issue_id=issue_id,
+                expected_version=1,
+                changes={"title": "second writer"},
+                actor=None,
+            )
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+
+    with sessions() as session:
+        issue = issues.get(session=session, issue_id=issue_id)
+        assert issue.title == "噪音扰民（夜间施工）"
+        assert issue.version == 2
+        types = [e.type for e in issues.get_timeline(session=session, issue_id=issue_id)]
+        assert types == ["created", "updated"]
+
+        # A fresh read with the old version is refused before any write.
+        with pytest.raises(ConflictError, match="now at version 2"):
+            issues.update_issue(
+                session=session,
+                issue_id=issue_id,
+                expected_version=1,
+                changes={"title": "late"},
+                actor=None,
+            )
+
+
+def test_concurrent_writers_in_threads_exactly_one_wins(sessions) -> None:
+    issue_id = _new_issue(sessions)
+    writers = 4
+    loaded = threading.Barrier(writers, timeout=30)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def write(n: int) -> None:
+        with sessions() as session:
+            try:
+                issue = issues.get(session=session, issue_id=issue_id)
+                assert issue.version == 1
+                loaded.wait()
+                issues.update_issue(
+                    session=session,
+                    issue_id=issue_id,
+                    expected_version=1,
+                    changes={"summary": f"writer {n}"},
+                    actor=None,
+                )
+                session.commit()
+                result = f"won {n}"
+            except ConflictError:
+                session.rollback()
+                result = "conflict"
+            except Exception as exc:  # recorded so the assertion below shows it
+                session.rollback()
+                result = f"error {exc!r}"
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    winners = [o for o in outcomes if o.startswith("won")]
+    assert len(winners) == 1, outcomes
+    assert outcomes.count("conflict") == writers - 1, outcomes
+    winner = int(winners[0].split()[1])
+    with sessions() as session:
+        issue = session.get(TrackedIssue, issue_id)
+        assert issue.summary == f"writer {winner}"
+        assert issue.version == 2
+        events = session.scalars(
+            sa.select(TimelineEvent.type).where(TimelineEvent.issue_id == issue_id)
+        ).all()
+        assert sorted(events) == ["created", "updated"]
+
+
+def test_transitions_and_department_checks(sessions) -> None:
+    issue_id = _new_issue(sessions)
+    with sessions() as session:
+        with pytest.raises(InputError, match="lead department"):
+            issues.update_issue(
+                session=session,
+                issue_id=issue_id,
+                expected_version=1,
+                changes={"status": "assigned"},
+                actor=None,
+            )
+        with pytest.raises(InputError, match="does not exist"):
+            issues.update_issue(
+                session=session,
+                issue_id=issue_id,
+                expected_version=1,
+                changes={"lead_department_id": 999},
+                actor=None,
+            )
+        with pytest.raises(ConflictError, match="cannot go from new to closed"):
+            issues.update_issue(
+                session=session,
+                issue_id=issue_id,
+                expected_version=1,
+                changes={"status": "closed"},
+                actor=None,
+            )
+        unchanged = issues.update_issue(
+            session=session,
+            issue_id=issue_id,
+            expected_version=1,
+            changes={"title": "噪音扰民"},
+            actor=None,
+        )
+        assert unchanged.version == 1
+
+
+def test_session_scope_commits_on_success_and_rolls_back_on_error(db_url: str) -> None:
+    migrate(db_url)
+    with session_scope(db_url) as session:
+        departments.create_department(session=session, code="gaj", name="市公安局")
+    with pytest.raises(ConflictError), session_scope(db_url) as session:
+        departments.create_department(session=session, code="wjw", name="市卫健委")
+        departments.create_department(session=session, code="gaj", name="又一个")
+    with session_scope(db_url) as session:
+        codes = [d.code for d in departments.list_departments(session=session)]
+    assert codes == ["gaj"]
+
+
+def test_unreachable_database_is_store_unavailable() -> None:
+    with pytest.raises(StoreUnavailable, match="cannot reach the tracker database") as caught:
+        migrate("postgresql+psycopg://nobody:secret@127.0.0.1:1/nothing")
+    assert "secret" not in str(caught.value)
+
+
+def test_relative_sqlite_path_is_taken_from_the_project_root() -> None:
+    from api.database import database_url
+    from yuqing.settings import PROJECT_ROOT
+
+    url = database_url("sqlite:///var/tracker.db")
+    assert url.database == str(PROJECT_ROOT / "var" / "tracker.db")
+    assert database_url("postgresql://u:p@h/db").drivername == "postgresql+psycopg"
+    with pytest.raises(ConfigError):
+        database_url("mysql://u:p@h/db")
