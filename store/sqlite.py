@@ -324,7 +324,10 @@ class SqlitePostStore:
             # For a large result set, walking the time index and probing the match set finds a
             # page sooner than sorting every match.
             hint = "INDEXED BY posts_published" if total > _WALK_INDEX_FROM else ""
-            sql = f"SELECT p.id, p.published_at, p.doc, NULL AS score FROM posts p {hint} WHERE {where}"
+            sql = (
+                "SELECT p.id, p.published_at, p.doc, NULL AS score"
+                f" FROM posts p {hint} WHERE {where}"
+            )
             if cursor:
                 published, last_id = base.decode_cursor(cursor, cursor_kind)
                 sql += " AND (p.published_at < ? OR (p.published_at = ? AND p.id < ?))"
