@@ -13,7 +13,9 @@
 #
 # Environment:
 #   ES_VERSION       distribution version (default 9.5.0)
-#   YUQING_ES_HOME   install directory (default <project>/.cache/elasticsearch, git-ignored)
+#   YUQING_ES_HOME   install directory (default <project>/.cache/elasticsearch, git-ignored;
+#                    as root /opt/yuqing-elasticsearch, since the unprivileged user that runs
+#                    the node may not be able to reach into a checkout under /root)
 #   YUQING_ES_PORT   HTTP port on 127.0.0.1 (default 9200)
 #   ES_JAVA_HOME     a JDK 21 or newer (default /usr/lib/jvm/temurin-25-jdk-amd64)
 #   ES_START_TIMEOUT seconds `start` waits for the node to turn yellow (default 120)
@@ -23,7 +25,11 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PROJECT_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 
 ES_VERSION="${ES_VERSION:-9.5.0}"
-ES_HOME="${YUQING_ES_HOME:-$PROJECT_ROOT/.cache/elasticsearch}"
+if [[ "$(id -u)" == "0" ]]; then
+    ES_HOME="${YUQING_ES_HOME:-/opt/yuqing-elasticsearch}"
+else
+    ES_HOME="${YUQING_ES_HOME:-$PROJECT_ROOT/.cache/elasticsearch}"
+fi
 ES_PORT="${YUQING_ES_PORT:-9200}"
 ES_START_TIMEOUT="${ES_START_TIMEOUT:-120}"
 ES_JAVA_HOME="${ES_JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
