@@ -160,7 +160,8 @@ def bench_sqlite(posts: list[dict], queries: int, batch: int) -> None:
     import sqlite3
 
     from store.query import parse
-    from store.sqlite import SqlitePostStore, _fts_expr
+    from store.sqlite.backend import SqlitePostStore
+    from store.sqlite.queries import fts_expr
 
     with tempfile.TemporaryDirectory() as tmp:
         store = SqlitePostStore(Path(tmp) / "posts.db")
@@ -190,7 +191,7 @@ def bench_sqlite(posts: list[dict], queries: int, batch: int) -> None:
         ours = timed_queries(store_query(store), queries)
 
         def raw_query(query: str, variant: int) -> object:
-            expr = _fts_expr(parse(query))  # type: ignore[arg-type]
+            expr = fts_expr(parse(query))  # type: ignore[arg-type]
             if expr is None:  # pure negation: FTS5 cannot say it alone
                 expr = '"' + " ".join(query.split()[0]) + '"'
             return raw.execute(

@@ -15,6 +15,7 @@ from store.models import (
     ANALYSIS_FIELDS,
     SHANGHAI,
     Aggregations,
+    Bucket,
     Failure,
     Interval,
     Post,
@@ -217,3 +218,21 @@ def search_cursor_kind(query: str, filters: PostFilter | None, sort: SortOrder) 
         sort_keys=True,
     )
     return f"search-{sort.value}-" + hashlib.blake2b(request.encode(), digest_size=6).hexdigest()
+
+
+def keep_analysis(post: Post, old: Post) -> Post:
+    """A re-crawl that lacks analysis fields keeps those the analysis already wrote."""
+    kept = {
+        name: getattr(old, name)
+        for name in ANALYSIS_FIELDS
+        if getattr(post, name) is None and getattr(old, name) is not None
+    }
+    return post.model_copy(update=kept) if kept else post
+
+
+def ranked(counts: Mapping[Any, int]) -> list[Bucket]:
+    """Groups by count, most first, ties by key: one order for every backend."""
+    ordered = sorted(
+        ((str(k), n) for k, n in counts.items() if n > 0), key=lambda kn: (-kn[1], kn[0])
+    )
+    return [Bucket(key=k, count=n) for k, n in ordered]

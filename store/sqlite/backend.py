@@ -15,7 +15,6 @@ from typing import Any
 from store import base
 from store.highlight import snippet
 from store.models import (
-    ANALYSIS_FIELDS,
     NEUTRAL_FROM,
     POSITIVE_FROM,
     SHANGHAI,
@@ -31,7 +30,8 @@ from store.models import (
     UpdateResult,
     UpsertResult,
 )
-from store.query import And, Node, Not, Or, Term, parse, positive_terms
+from store.query import Node, parse, positive_terms
+from store.sqlite.queries import fts_expr, relevance_sql, where_clause
 from store.textindex import index_stream
 from yuqing.errors import InputError, StoreError, StoreUnavailable
 
@@ -168,7 +168,7 @@ class SqlitePostStore:
                     fts_inserts.append(_fts_row(rowid, post))
                     result.created += 1
                     continue
-                merged = _keep_analysis(post, Post.model_validate_json(old["doc"]))
+                merged = base.keep_analysis(post, Post.model_validate_json(old["doc"]))
                 doc = _doc(merged)
                 if old["content_hash"] != content_hash:
                     seq += 1
@@ -300,13 +300,13 @@ class SqlitePostStore:
     ) -> SearchPage:
         base.check_limit(limit)
         node = parse(query)
-        where, params = _where(node, filters)
+        where, params = where_clause(node, filters)
         terms = positive_terms(node) if node is not None else []
         cursor_kind = base.search_cursor_kind(query, filters, sort)
         total = self._count(node, filters, where, params)
 
         if sort is SortOrder.RELEVANCE:
-            score_sql, score_params = _score(terms)
+            score_sql, score_params = relevance_sql(terms)
             sql = (
                 f"SELECT * FROM (SELECT p.id, p.published_at, p.doc, {score_sql} AS score"
                 f" FROM posts p JOIN posts_fts f ON f.rowid = p.rowid WHERE {where})"
@@ -355,7 +355,7 @@ class SqlitePostStore:
     def _count(
         self, node: Node | None, filters: PostFilter | None, where: str, params: list[Any]
     ) -> int:
-        expr = _fts_expr(node) if node is not None else None
+        expr = fts_expr(node) if node is not None else None
         if expr is not None and (filters is None or filters == PostFilter()):
             # The match alone: count it in the index without visiting the posts.
             sql, params = "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", [expr]
@@ -372,7 +372,7 @@ class SqlitePostStore:
         top_keywords: int = 20,
     ) -> Aggregations:
         node = parse(query)
-        where, params = _where(node, filters)
+        where, params = where_clause(node, filters)
         if interval is Interval.HOUR:
             bucket_sql, to_start = f"p.published_at / {_HOUR_US}", lambda k: k * _HOUR_US
         else:
@@ -417,9 +417,9 @@ class SqlitePostStore:
             volume=base.fill_buckets(
                 {base.from_micros(to_start(k)): n for k, n in volume.items()}, interval
             ),
-            by_source=_ranked(sources),
-            by_sentiment=_ranked(bands),
-            by_cluster=_ranked(clusters),
+            by_source=base.ranked(sources),
+            by_sentiment=base.ranked(bands),
+            by_cluster=base.ranked(clusters),
             top_keywords=keywords,
         )
 
@@ -434,11 +434,6 @@ class SqlitePostStore:
         posts = [Post.model_validate_json(row["doc"]) for row in rows]
         cursor = base.encode_cursor("scan", [rows[-1]["ingest_seq"]]) if rows else after
         return ScanPage(posts=posts, cursor=cursor)
-
-
-def _ranked(counts: Counter[str]) -> list[Bucket]:
-    """Buckets by count, largest first, ties by key, as Elasticsearch orders its terms."""
-    return [Bucket(key=k, count=n) for k, n in sorted(counts.items(), key=lambda i: (-i[1], i[0]))]
 
 
 def _columns(post: Post) -> tuple[Any, ...]:
@@ -488,111 +483,6 @@ def _same_but_fetch_time(new_doc: str, old_doc: str) -> bool:
     new.pop("fetched_at", None)
     old.pop("fetched_at", None)
     return new == old
-
-
-def _keep_analysis(post: Post, old: Post) -> Post:
-    """A re-crawl that lacks analysis fields keeps those the analysis already wrote."""
-    kept = {
-        name: getattr(old, name)
-        for name in ANALYSIS_FIELDS
-        if getattr(post, name) is None and getattr(old, name) is not None
-    }
-    return post.model_copy(update=kept) if kept else post
-
-
-def _fts_expr(node: Node) -> str | None:
-    """The node as an FTS5 MATCH expression, or None where FTS5 cannot say it alone."""
-    if isinstance(node, Term):
-        return '"' + " ".join(node.tokens) + '"'
-    if isinstance(node, Not):
-        return None
-    if isinstance(node, Or):
-        parts = [_fts_expr(child) for child in node.children]
-        return None if None in parts else "(" + " OR ".join(parts) + ")"  # type: ignore[arg-type]
-    positives = [_fts_expr(c) for c in node.children if not isinstance(c, Not)]
-    negatives = [_fts_expr(c.child) for c in node.children if isinstance(c, Not)]
-    if not positives or None in positives or None in negatives:
-        return None
-    expr = "(" + " AND ".join(positives) + ")"  # type: ignore[arg-type]
-    for negative in negatives:
-        expr = f"({expr} NOT {negative})"
-    return expr
-
-
-def _match_sql(node: Node) -> tuple[str, list[Any]]:
-    expr = _fts_expr(node)
-    if expr is not None:
-        return "p.rowid IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)", [expr]
-    if isinstance(node, Not):
-        sql, params = _match_sql(node.child)
-        return f"NOT ({sql})", params
-    assert isinstance(node, And | Or)
-    joiner = " AND " if isinstance(node, And) else " OR "
-    parts, params = [], []
-    for child in node.children:
-        sql, child_params = _match_sql(child)
-        parts.append(f"({sql})")
-        params += child_params
-    return joiner.join(parts), params
-
-
-def _where(node: Node | None, filters: PostFilter | None) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if node is not None:
-        sql, match_params = _match_sql(node)
-        clauses.append(sql)
-        params += match_params
-    f = filters or PostFilter()
-
-    def member(column: str, values: list[str] | None) -> None:
-        if values is not None:
-            clauses.append(f"{column} IN ({','.join('?' * len(values))})" if values else "0")
-            params.extend(values)
-
-    member("p.source", f.sources)
-    member("p.kind", [k.value for k in f.kinds] if f.kinds is not None else None)
-    member("p.cluster_id", f.cluster_ids)
-    member("p.region", f.regions)
-    if f.departments is not None:
-        marks = ",".join("?" * len(f.departments)) or "NULL"
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM json_each(p.departments) d WHERE d.value IN ({marks}))"
-        )
-        params += f.departments
-    if f.published_from is not None:
-        clauses.append("p.published_at >= ?")
-        params.append(base.to_micros(f.published_from))
-    if f.published_to is not None:
-        clauses.append("p.published_at < ?")
-        params.append(base.to_micros(f.published_to))
-    if f.sentiment_min is not None:
-        clauses.append("p.sentiment >= ?")
-        params.append(f.sentiment_min)
-    if f.sentiment_max is not None:
-        clauses.append("p.sentiment <= ?")
-        params.append(f.sentiment_max)
-    return (" AND ".join(clauses) or "1"), params
-
-
-def _score(terms: list[Term]) -> tuple[str, list[Any]]:
-    """A relevance score computed from the post alone, never from corpus statistics.
-
-    BM25 changes as posts arrive, which would shuffle pages under a cursor; counting each
-    term's occurrences (title twice as heavy), with a mild length discount, does not.
-    """
-    if not terms:
-        return "0.0", []
-    parts, params = [], []
-    for term in terms:
-        needle = " " + " ".join(term.tokens)
-        parts.append(
-            "(2.0 * (length(' ' || f.title) - length(replace(' ' || f.title, ?, ' ')))"
-            " + (length(' ' || f.body) - length(replace(' ' || f.body, ?, ' '))))"
-            f" / {len(needle) - 1}.0"
-        )
-        params += [needle, needle]
-    return f"(({' + '.join(parts)}) / (1.0 + length(f.body) / 4000.0))", params
 
 
 __all__ = ["SqlitePostStore", "SHANGHAI"]

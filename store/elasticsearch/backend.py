@@ -1,20 +1,4 @@
-"""The Elasticsearch post store: monthly indices behind one read alias.
-
-Layout, for an index prefix ``P`` (default ``yuqing-posts``):
-
-* the index template ``P-template`` matches ``P-*`` and gives every index explicit, strict
-  mappings, one shard, no replicas and the read alias ``P``;
-* a post lives in ``P-YYYY.MM``, the month of its publication in Shanghai, so that retention
-  deletes whole indices instead of single documents;
-* ``_source`` is the post as JSON plus a few index-only fields: the token streams that full
-  text is matched on, the departments, exact microsecond times and the content hash.
-
-Full text is matched exactly as in the SQLite store: Chinese one character per token, a query
-term as a phrase over those tokens (see `store.textindex`), with the built-in ``whitespace``
-analyzer, so the test distribution (no analysis-common, no painless) is enough.
-
-Every method behaves like `store.sqlite.SqlitePostStore`; the contract tests run against both.
-"""
+"""The Elasticsearch post store itself: writes, reads, aggregations, scans, retention."""
 
 from __future__ import annotations
 
@@ -33,9 +17,17 @@ from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch, TransportE
 from elasticsearch import ConnectionError as EsConnectionError
 
 from store import base
+from store.elasticsearch.mapping import (
+    CHARS_FIELDS,
+    INDEX_SETTINGS,
+    MAPPINGS,
+    month_end_micros,
+    post_from_source,
+    to_document,
+)
+from store.elasticsearch.queries import build_query
 from store.highlight import snippet
 from store.models import (
-    ANALYSIS_FIELDS,
     NEUTRAL_FROM,
     POSITIVE_FROM,
     SHANGHAI,
@@ -53,20 +45,11 @@ from store.models import (
     UpdateResult,
     UpsertResult,
 )
-from store.query import And, Node, Not, Or, Term, parse, positive_terms
-from store.textindex import index_stream
+from store.query import parse, positive_terms
 from yuqing.errors import ConfigError, CursorError, InputError, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-# The token streams are large and only the index needs them; reads leave them out.
-_CHARS_FIELDS = ("title_chars", "body_chars", "reply_chars")
-_INDEX_ONLY_FIELDS = frozenset(
-    {*_CHARS_FIELDS, "departments", "published_us", "content_hash", "ingested_at"}
-)
-# Weighted as the SQLite store's score: title twice, body once, and a match in the official
-# reply only makes the post a hit (scored 0), for the reply is not what the post says.
-_FIELD_BOOSTS = {"title_chars": 2.0, "body_chars": 1.0, "reply_chars": 0.0}
 
 _PIT_KEEP_ALIVE = "5m"
 _INVALID_CURSOR = "the cursor is not valid for this request; start again without one"
@@ -78,71 +61,6 @@ _TERMS_MAX = 5000  # larger keyword tops are collected with composite pages
 _DELETE_PAGE = 5000
 _NAME_CHUNK = 50  # index names per delete request, to keep the URL short
 _PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,200}$")
-_MONTH_SUFFIX = re.compile(r"-(\d{4})\.(\d{2})$")
-
-# Lucene refuses terms over 32766 bytes; longer values are kept in _source but not indexed.
-_KEYWORD: dict[str, Any] = {"type": "keyword", "ignore_above": 8191}
-_SOURCE_ONLY_KEYWORD: dict[str, Any] = {"type": "keyword", "index": False, "doc_values": False}
-_SOURCE_ONLY_TEXT: dict[str, Any] = {"type": "text", "index": False, "norms": False}
-_TOKEN_STREAM: dict[str, Any] = {"type": "text", "analyzer": "whitespace"}
-_DATE: dict[str, Any] = {"type": "date"}
-_LONG: dict[str, Any] = {"type": "long"}
-# double, not float: a float32 0.6 is not 0.6, and the band edges must compare as in SQLite.
-_DOUBLE: dict[str, Any] = {"type": "double"}
-
-MAPPINGS: dict[str, Any] = {
-    "dynamic": "strict",
-    "properties": {
-        # the post itself
-        "id": {"type": "keyword"},
-        "source": _KEYWORD,
-        "kind": {"type": "keyword"},
-        "url": _SOURCE_ONLY_KEYWORD,
-        "title": _SOURCE_ONLY_TEXT,
-        "text": _SOURCE_ONLY_TEXT,
-        "author": _KEYWORD,
-        "published_at": _DATE,
-        "fetched_at": _DATE,
-        "region": _KEYWORD,
-        "engagement": {
-            "dynamic": "strict",
-            "properties": {"reposts": _LONG, "comments": _LONG, "likes": _LONG},
-        },
-        "reply": {
-            "dynamic": "strict",
-            "properties": {
-                "text": _SOURCE_ONLY_TEXT,
-                "department": _KEYWORD,
-                "replied_at": _DATE,
-            },
-        },
-        "is_repost_of": _KEYWORD,
-        "author_verified": {"type": "boolean"},
-        "case_no": _KEYWORD,
-        "category": _KEYWORD,
-        "channel": _KEYWORD,
-        "assigned_department": _KEYWORD,
-        "status": _KEYWORD,
-        "deadline": _DATE,
-        "sentiment": _DOUBLE,
-        "tokens": _SOURCE_ONLY_KEYWORD,
-        "keywords": _KEYWORD,
-        "simhash": {"type": "keyword"},
-        "near_dup_of": _KEYWORD,
-        "cluster_id": _KEYWORD,
-        "department_guess": _KEYWORD,
-        "department_confidence": _DOUBLE,
-        # index-only
-        "title_chars": _TOKEN_STREAM,
-        "body_chars": _TOKEN_STREAM,
-        "reply_chars": _TOKEN_STREAM,
-        "departments": _KEYWORD,
-        "published_us": _LONG,  # exact to the microsecond, unlike the millisecond date type
-        "content_hash": {"type": "keyword"},
-        "ingested_at": _LONG,  # epoch microseconds of the last create or content change
-    },
-}
-_SETTINGS: dict[str, Any] = {"number_of_shards": 1, "number_of_replicas": 0}
 
 
 class _IngestClock:
@@ -249,7 +167,7 @@ class ElasticsearchPostStore:
                             # yuqing-posts-t1-*), and equal priorities would be refused.
                             priority=500 + len(self.index_prefix),
                             template={
-                                "settings": _SETTINGS,
+                                "settings": INDEX_SETTINGS,
                                 "mappings": MAPPINGS,
                                 "aliases": {self.alias: {}},
                             },
@@ -328,10 +246,10 @@ class ElasticsearchPostStore:
             target = self.index_for(post.published_at)
             old = existing.get(post.id)
             if old is None:
-                document = _document(post, content_hash, _CLOCK.next())
+                document = to_document(post, content_hash, _CLOCK.next())
                 writes.append(_Write(index, post.id, "created", target, document, []))
                 continue
-            merged = _keep_analysis(post, old.post)
+            merged = base.keep_analysis(post, old.post)
             copies = [old.index, *old.stale_indices]
             stale = [name for name in copies if name != target]
             if old.content_hash == content_hash:
@@ -339,9 +257,9 @@ class ElasticsearchPostStore:
                     result.unchanged += 1
                     continue
                 # An analysis-only change is not new content: scan must not hand it out again.
-                document = _document(merged, content_hash, old.ingested_at)
+                document = to_document(merged, content_hash, old.ingested_at)
             else:
-                document = _document(merged, content_hash, _CLOCK.next())
+                document = to_document(merged, content_hash, _CLOCK.next())
             writes.append(_Write(index, post.id, "updated", target, document, stale))
 
         operations = [
@@ -436,7 +354,7 @@ class ElasticsearchPostStore:
         dropped = 0
         with _translate("list the monthly indices"):
             names = self._indices(es)
-        whole = [name for name in names if _month_end_micros(name) <= cutoff]
+        whole = [name for name in names if month_end_micros(name) <= cutoff]
         if whole:
             self._refresh(es, whole)
         for name in whole:
@@ -517,7 +435,7 @@ class ElasticsearchPostStore:
                     query={"ids": {"values": chunk}},
                     # Room for a second copy left behind by an interrupted move.
                     size=min(2 * len(chunk), 10_000),
-                    source_excludes=list(_CHARS_FIELDS),
+                    source_excludes=list(CHARS_FIELDS),
                     ignore_unavailable=True,
                 )
             hits = sorted(reply["hits"]["hits"], key=lambda h: h["_source"].get("ingested_at", 0))
@@ -525,7 +443,7 @@ class ElasticsearchPostStore:
                 source = hit["_source"]
                 stored = _Stored(
                     index=hit["_index"],
-                    post=_post_from_source(source),
+                    post=post_from_source(source),
                     content_hash=source.get("content_hash", ""),
                     ingested_at=int(source.get("ingested_at", 0)),
                 )
@@ -560,7 +478,7 @@ class ElasticsearchPostStore:
         node = parse(query)
         terms = positive_terms(node) if node is not None else []
         cursor_kind = base.search_cursor_kind(query, filters, sort)
-        es_query = _build_query(node, filters, scored=bool(terms))
+        es_query = build_query(node, filters, scored=bool(terms))
         if sort is SortOrder.RELEVANCE:
             reply, pit_id = self._relevance_page(es_query, limit, cursor, cursor_kind)
         else:
@@ -569,7 +487,7 @@ class ElasticsearchPostStore:
         raw = reply["hits"]["hits"]
         hits = []
         for hit in raw[:limit]:
-            post = _post_from_source(hit["_source"])
+            post = post_from_source(hit["_source"])
             score = float(hit["_score"]) if sort is SortOrder.RELEVANCE else None
             hits.append(
                 SearchHit(post=post, score=score, snippet=snippet(post.title, post.text, terms))
@@ -603,7 +521,7 @@ class ElasticsearchPostStore:
                 search_after=after,
                 size=limit + 1,
                 track_total_hits=True,
-                source_excludes=list(_CHARS_FIELDS),
+                source_excludes=list(CHARS_FIELDS),
                 ignore_unavailable=True,
             )
 
@@ -625,7 +543,7 @@ class ElasticsearchPostStore:
             "sort": [{"_score": "desc"}, {"published_us": "desc"}, {"id": "desc"}],
             "size": limit + 1,
             "track_total_hits": True,
-            "source_excludes": list(_CHARS_FIELDS),
+            "source_excludes": list(CHARS_FIELDS),
         }
         if values is not None:
             return self._pit_search(es, values[0], request, values[1:])
@@ -675,7 +593,7 @@ class ElasticsearchPostStore:
         top_keywords: int = 20,
     ) -> Aggregations:
         node = parse(query)
-        es_query = _build_query(node, filters, scored=False)
+        es_query = build_query(node, filters, scored=False)
         if interval is Interval.HOUR:
             histogram: dict[str, Any] = {"field": "published_at", "fixed_interval": "1h"}
         else:
@@ -748,9 +666,9 @@ class ElasticsearchPostStore:
         return Aggregations(
             total=int(reply["hits"]["total"]["value"]),
             volume=base.fill_buckets(volume, interval),
-            by_source=_ranked(groups("by_source")),
-            by_sentiment=_ranked({k: int(b["doc_count"]) for k, b in bands.items()}),
-            by_cluster=_ranked(groups("by_cluster")),
+            by_source=base.ranked(groups("by_source")),
+            by_sentiment=base.ranked({k: int(b["doc_count"]) for k, b in bands.items()}),
+            by_cluster=base.ranked(groups("by_cluster")),
             top_keywords=keywords,
         )
 
@@ -796,7 +714,7 @@ class ElasticsearchPostStore:
         if "aggregations" not in reply:
             return []
         first = reply["aggregations"]["groups"]
-        return _ranked(self._composite_rest(es, es_query, "groups", agg, first))
+        return base.ranked(self._composite_rest(es, es_query, "groups", agg, first))
 
     def scan(self, *, after: str | None = None, limit: int = 500) -> ScanPage:
         if not 1 <= limit <= base.MAX_BATCH:
@@ -820,12 +738,12 @@ class ElasticsearchPostStore:
                 sort=[{"ingested_at": "asc"}, {"id": "asc"}],
                 search_after=search_after,
                 size=limit,
-                source_excludes=list(_CHARS_FIELDS),
+                source_excludes=list(CHARS_FIELDS),
                 ignore_unavailable=True,
                 track_total_hits=False,
             )
         hits = reply["hits"]["hits"]
-        posts = [_post_from_source(hit["_source"]) for hit in hits]
+        posts = [post_from_source(hit["_source"]) for hit in hits]
         cursor = base.encode_cursor("scan", list(hits[-1]["sort"])) if hits else after
         return ScanPage(posts=posts, cursor=cursor)
 
@@ -899,36 +817,6 @@ def _bulk_chunks(
         yield operations[start:]
 
 
-def _document(post: Post, content_hash: str, ingested_at: int) -> dict[str, Any]:
-    document = post.model_dump(mode="json", exclude_none=True)
-    document.update(
-        title_chars=index_stream(post.title),
-        body_chars=index_stream(post.text),
-        reply_chars=index_stream(post.reply.text) if post.reply else "",
-        departments=post.departments(),
-        published_us=base.to_micros(post.published_at),
-        content_hash=content_hash,
-        ingested_at=ingested_at,
-    )
-    return document
-
-
-def _post_from_source(source: Mapping[str, Any]) -> Post:
-    return Post.model_validate(
-        {k: v for k, v in source.items() if k not in _INDEX_ONLY_FIELDS and v is not None}
-    )
-
-
-def _keep_analysis(post: Post, old: Post) -> Post:
-    """A re-crawl that lacks analysis fields keeps those the analysis already wrote."""
-    kept = {
-        name: getattr(old, name)
-        for name in ANALYSIS_FIELDS
-        if getattr(post, name) is None and getattr(old, name) is not None
-    }
-    return post.model_copy(update=kept) if kept else post
-
-
 def _same_ignoring_fetch_time(new: Post, old: Post) -> bool:
     def dump(post: Post) -> dict[str, Any]:
         return post.model_dump(mode="json", exclude_none=True, exclude={"fetched_at"})
@@ -945,110 +833,5 @@ def _is_time_key(values: list[Any]) -> bool:
     )
 
 
-def _month_end_micros(index_name: str) -> int:
-    """The first microsecond after the month an index holds (in Shanghai time)."""
-    match = _MONTH_SUFFIX.search(index_name)
-    assert match is not None  # names were filtered by the prefix's pattern
-    year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12:
-        return -(2**62)  # not a month we wrote; never dropped as a whole
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    if year > 9999:
-        return 2**62
-    return base.to_micros(datetime(year, month, 1, tzinfo=SHANGHAI))
-
-
 def _composite(source: dict[str, Any]) -> dict[str, Any]:
     return {"composite": {"size": _COMPOSITE_PAGE, "sources": [{"k": source}]}}
-
-
-def _ranked(counts: Mapping[Any, int]) -> list[Bucket]:
-    """Groups by count, most first, ties by key, as SQLite's ORDER BY n DESC, k ASC."""
-    ordered = sorted(
-        ((str(k), n) for k, n in counts.items() if n > 0), key=lambda kn: (-kn[1], kn[0])
-    )
-    return [Bucket(key=k, count=n) for k, n in ordered]
-
-
-def _text_query(node: Node) -> dict[str, Any]:
-    """The query node as Elasticsearch bool/match_phrase clauses, matching as FTS5 does."""
-    if isinstance(node, Term):
-        phrase = " ".join(node.tokens)
-        return {
-            "bool": {
-                "should": [
-                    {"match_phrase": {name: {"query": phrase, "boost": boost}}}
-                    for name, boost in _FIELD_BOOSTS.items()
-                ],
-                "minimum_should_match": 1,
-            }
-        }
-    if isinstance(node, Not):
-        return {"bool": {"must_not": [_text_query(node.child)]}}
-    if isinstance(node, Or):
-        return {
-            "bool": {
-                "should": [_text_query(child) for child in node.children],
-                "minimum_should_match": 1,
-            }
-        }
-    assert isinstance(node, And)
-    clause: dict[str, Any] = {}
-    must = [_text_query(c) for c in node.children if not isinstance(c, Not)]
-    must_not = [_text_query(c.child) for c in node.children if isinstance(c, Not)]
-    if must:
-        clause["must"] = must
-    if must_not:
-        clause["must_not"] = must_not
-    return {"bool": clause}
-
-
-def _filter_clauses(filters: PostFilter | None) -> list[dict[str, Any]]:
-    f = filters or PostFilter()
-    clauses: list[dict[str, Any]] = []
-
-    def member(name: str, values: Sequence[str] | None) -> None:
-        if values is not None:
-            # An empty list matches nothing, as SQLite's IN () does.
-            clauses.append({"terms": {name: list(values)}} if values else {"match_none": {}})
-
-    member("source", f.sources)
-    member("kind", [k.value for k in f.kinds] if f.kinds is not None else None)
-    member("cluster_id", f.cluster_ids)
-    member("region", f.regions)
-    member("departments", f.departments)
-    published: dict[str, int] = {}
-    if f.published_from is not None:
-        published["gte"] = base.to_micros(f.published_from)
-    if f.published_to is not None:
-        published["lt"] = base.to_micros(f.published_to)
-    if published:
-        clauses.append({"range": {"published_us": published}})
-    sentiment: dict[str, float] = {}
-    if f.sentiment_min is not None:
-        sentiment["gte"] = f.sentiment_min
-    if f.sentiment_max is not None:
-        sentiment["lte"] = f.sentiment_max
-    if sentiment:
-        clauses.append({"range": {"sentiment": sentiment}})
-    return clauses
-
-
-def _build_query(node: Node | None, filters: PostFilter | None, *, scored: bool) -> dict[str, Any]:
-    """The whole query; the full-text part scores only when it has positive terms.
-
-    Without positive terms SQLite scores every hit 0.0, and a bool query of filters alone
-    does the same here.
-    """
-    clauses = _filter_clauses(filters)
-    query: dict[str, Any] = {}
-    if node is not None:
-        if scored:
-            query["must"] = [_text_query(node)]
-        else:
-            clauses.insert(0, _text_query(node))
-    query["filter"] = clauses or [{"match_all": {}}]
-    return {"bool": query}
-
-
-__all__ = ["ElasticsearchPostStore", "MAPPINGS"]
