@@ -246,8 +246,10 @@ def bench_elasticsearch(posts: list[dict], queries: int, batch: int, url: str) -
                     }
                     for p in chunk
                 ),
-                refresh="wait_for",
+                chunk_size=batch,
             )
+            # As the store does: one refresh per batch, so the batch is searchable at once.
+            client.indices.refresh(index=raw_index)
         raw_rate = len(posts) / (time.perf_counter() - started)
 
         ours = timed_queries(store_query(store), queries)
@@ -307,7 +309,7 @@ def main() -> None:
     if "elasticsearch" in backends:
         url = args.es_url or load_settings().elasticsearch.url or "http://127.0.0.1:9200"
         try:
-            urllib.request.urlopen(url, timeout=3).read()
+            urllib.request.urlopen(f"{url.rstrip('/')}/_cluster/health", timeout=3).read()
         except OSError as exc:
             print(f"elasticsearch  skipped: nothing answers at {url} ({exc})")
             return

@@ -37,6 +37,10 @@ def _settings() -> Settings:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Libraries narrate every migration step and print a traceback per connection retry; the
+    # command reports the outcome itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("elastic_transport").setLevel(logging.CRITICAL)
     return settings
 
 
