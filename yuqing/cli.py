@@ -115,6 +115,7 @@ def serve(
 
 def _serve(settings: Settings, host: str | None, port: int | None, *, demo: bool) -> None:
     import uvicorn
+
     from api.app import create_app
 
     host = host or settings.api.host
