@@ -146,10 +146,10 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(target: str | URL | Engine) -> Iterator[Session]:
-    """One session for a command or script: committed if the block succeeds, else rolled back."""
-    engine, owned = _engine_for(target)
-    session = make_session_factory(engine)()
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One session, committed once if the block succeeds, else rolled back; database errors
+    come out as the product's own (`translate_db_error`)."""
+    session = factory()
     try:
         yield session
         session.commit()
@@ -161,6 +161,16 @@ def session_scope(target: str | URL | Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def session_scope(target: str | URL | Engine) -> Iterator[Session]:
+    """A unit of work for a command or script, on its own engine unless one is given."""
+    engine, owned = _engine_for(target)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            yield session
+    finally:
         if owned:
             engine.dispose()
 

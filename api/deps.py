@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import service as auth_service
 from api.auth.models import Role, User
-from api.database import translate_db_error
+from api.database import unit_of_work
 from store.base import PostStore
 from yuqing.errors import AuthError, ForbiddenError
 from yuqing.settings import Settings
@@ -32,18 +32,8 @@ def get_store(request: Request) -> PostStore:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request, committed once if the request succeeded, else rolled back."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with unit_of_work(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException as exc:
-        session.rollback()
-        translated = translate_db_error(exc)
-        if translated is not None:
-            raise translated from exc
-        raise
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
