@@ -20,6 +20,7 @@ from api.departments.views import router as departments_router
 from api.deps import get_current_user
 from api.issues.views import router as issues_router
 from api.posts.views import router as posts_router
+from api.sources.views import router as sources_router
 from store import open_store
 from store.base import PostStore
 from yuqing.errors import (
@@ -191,6 +192,7 @@ def create_app(settings: Settings | None = None, store: PostStore | None = None)
     app.include_router(departments_router, dependencies=signed_in)
     app.include_router(issues_router, dependencies=signed_in)
     app.include_router(posts_router, dependencies=signed_in)
+    app.include_router(sources_router, dependencies=signed_in)
 
     @app.get("/health", response_model=HealthRead, tags=["health"])
     def health(request: Request) -> HealthRead:

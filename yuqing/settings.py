@@ -63,6 +63,16 @@ class ApiSettings(BaseModel):
     token_minutes: int = 8 * 60
 
 
+class CrawlerSettings(BaseModel):
+    """Where sources are configured, and where crawls keep what could not be stored."""
+
+    sources_file: Path = CONFIG_DIR / "sources.yaml"
+    spool_dir: Path = Path("var/spool")
+    quarantine_dir: Path = Path("var/quarantine")
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    user_agent: str = "yuqing-monitor/0.1 (+opinion-response office)"
+
+
 class TestEngines(BaseModel):
     """Engines the test suite may use; unset means the tests that need them are skipped."""
 
@@ -89,6 +99,7 @@ class Settings(BaseSettings):
     elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
     database: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
+    crawler: CrawlerSettings = CrawlerSettings()
     test: TestEngines = TestEngines()
     # CI sets CI=true; then a test whose engine is missing fails instead of being skipped.
     ci: bool = Field(default=False, validation_alias=AliasChoices("YUQING_CI", "CI"))

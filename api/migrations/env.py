@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 import api.auth.models  # noqa: F401
 import api.departments.models  # noqa: F401
 import api.issues.models  # noqa: F401
+import api.sources.models  # noqa: F401
 from api.database import Base, make_engine, migration_connection
 from yuqing.settings import get_settings
 

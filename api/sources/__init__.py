@@ -1,0 +1,1 @@
+"""Sources: per-source crawl state and the record of every crawl run."""

@@ -1,0 +1,184 @@
+"""Normalising what spiders and importers bring in: encodings, HTML, whitespace, times."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+import charset_normalizer
+import lxml.html
+from lxml import etree
+
+from store.models import SHANGHAI
+
+# Legacy Chinese charsets are read with their supersets: pages labelled gb2312 routinely hold
+# GBK-only characters, and big5 pages hold HKSCS ones.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs"}
+
+
+def decode_body(body: bytes, declared: str | None = None) -> str:
+    """Text of a page or file whose declared charset may be missing or wrong.
+
+    Valid UTF-8 is taken as UTF-8 whatever the label says (sites that moved to UTF-8 often
+    kept their gb2312 meta tag); then the declared charset, strictly; then a detector; then
+    GB18030, which decodes most Chinese legacy text.
+    """
+    if body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:]
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    if declared:
+        name = declared.strip().lower()
+        candidates.append(_SUPERSETS.get(name, name))
+    guess = charset_normalizer.from_bytes(body[:200_000]).best()
+    if guess is not None and guess.encoding:
+        candidates.append(_SUPERSETS.get(guess.encoding, guess.encoding))
+    candidates += ["gb18030", "big5hkscs"]
+    for encoding in candidates:
+        try:
+            return body.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return body.decode("gb18030", errors="replace")
+
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+    "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "header", "footer",
+}  # fmt: skip
+
+
+def html_to_text(markup: str) -> str:
+    """Visible text of an HTML fragment or page, blocks on their own lines."""
+    if "<" not in markup and "&" not in markup:
+        return clean_text(markup)
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return clean_text(markup)
+    for bad in root.xpath("//script|//style|//noscript|//template"):
+        bad.drop_tree()
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS:
+            element.tail = "\n" + (element.tail or "")
+    return clean_text(root.text_content())
+
+
+_FULL_WIDTH_ALNUM = {
+    **{0xFF10 + i: 0x30 + i for i in range(10)},
+    **{0xFF21 + i: 0x41 + i for i in range(26)},
+    **{0xFF41 + i: 0x61 + i for i in range(26)},
+    0x3000: 0x20,  # ideographic space
+    0x00A0: 0x20,  # no-break space
+}
+_SPACES = re.compile(r"[ \t\r\f\v\u200b\u2028\u2029]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def clean_text(text: str) -> str:
+    """Whitespace collapsed, full-width letters and digits made half-width.
+
+    Chinese punctuation stays full-width: it is the normal form in Chinese text, and folding
+    it would change how a sentence reads.
+    """
+    text = text.translate(_FULL_WIDTH_ALNUM).replace("\u200b", "")
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
+
+
+class TimeFormatError(ValueError):
+    """A time string in no format we know."""
+
+
+_RELATIVE = re.compile(r"^(\d+)\s*(秒|分钟|小时|天)前$")
+_DAY_WORDS = {"今天": 0, "昨天": 1, "前天": 2}
+_DAY_WORD_TIME = re.compile(r"^(今天|昨天|前天)\s*(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_MONTH_DAY = re.compile(r"^(\d{1,2})[-/月](\d{1,2})日?(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_FULL = re.compile(
+    r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+    r"(?:[ T]*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.(\d{1,6}))?秒?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days"}
+
+
+def parse_time(value: object, *, now: datetime | None = None) -> datetime:
+    """A timezone-aware time in Asia/Shanghai from what sources write.
+
+    Accepts ISO 8601 and its Chinese variants (2025年3月18日 10:23), RFC 822 (feeds), the
+    Weibo API's ``Tue Mar 18 10:23:45 +0800 2025``, epoch seconds or milliseconds, and the
+    relative forms of Chinese sites: 刚刚, 5分钟前, 3小时前, 今天 08:15, 昨天 12:30, 03-18.
+    A time without a zone is Beijing time.
+    """
+    now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
+    if isinstance(value, datetime):
+        return (
+            value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value.astimezone(SHANGHAI)
+        )
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=SHANGHAI)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 10_000_000_000 else value
+        return datetime.fromtimestamp(seconds, SHANGHAI)
+    if not isinstance(value, str):
+        raise TimeFormatError(f"not a time: {value!r}")
+    text = clean_text(value)
+    if not text:
+        raise TimeFormatError("empty time")
+    if text == "刚刚":
+        return now
+    if match := _RELATIVE.match(text):
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if match := _DAY_WORD_TIME.match(text):
+        day = now.date() - timedelta(days=_DAY_WORDS[match.group(1)])
+        hour, minute, second = int(match.group(2)), int(match.group(3)), int(match.group(4) or 0)
+        return _at(day.year, day.month, day.day, hour, minute, second)
+    if match := _FULL.match(text):
+        return _full(match)
+    if match := _MONTH_DAY.match(text):
+        month, day_ = int(match.group(1)), int(match.group(2))
+        hour, minute = int(match.group(3) or 0), int(match.group(4) or 0)
+        moment = _at(now.year, month, day_, hour, minute, int(match.group(5) or 0))
+        # Sites drop the year for this year's dates; one "in the future" is last year's.
+        return moment if moment <= now + timedelta(days=1) else moment.replace(year=now.year - 1)
+    if text.isdigit():
+        return parse_time(int(text), now=now)
+    for parser in (_weibo, parsedate_to_datetime, datetime.fromisoformat):
+        try:
+            parsed = parser(text)
+        except (ValueError, TypeError, IndexError):
+            continue
+        return parse_time(parsed, now=now)
+    raise TimeFormatError(f"unknown time format: {text!r}")
+
+
+def _weibo(text: str) -> datetime:
+    return datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")
+
+
+def _at(year: int, month: int, day: int, hour: int, minute: int, second: int) -> datetime:
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
+    except ValueError as exc:
+        raise TimeFormatError(f"not a real time: {exc}") from exc
+
+
+def _full(match: re.Match[str]) -> datetime:
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    moment = _at(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+    )
+    if fraction:
+        moment = moment.replace(microsecond=int(fraction.ljust(6, "0")))
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+        return moment.replace(tzinfo=offset).astimezone(SHANGHAI)
+    if zone == "Z":
+        return moment.replace(tzinfo=UTC).astimezone(SHANGHAI)
+    return moment

@@ -1,0 +1,263 @@
+"""One path from a raw item to a stored post, for every spider and importer.
+
+    raw item ─► normalise ─► mask PII ─► stable id ─► validate ─► analyse ─► write (batched)
+                                                         │                     │
+                                                   quarantine            spool (store down)
+
+Spiders and importers hand in plain dicts with `Post` field names (times may still be text,
+text may still be HTML) plus ``native_id`` and ``origin`` (the URL or ``file:line`` the item
+came from, for the quarantine). Nothing source-specific happens here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from w3lib.url import canonicalize_url
+
+from crawler.normalize import TimeFormatError, clean_text, html_to_text, parse_time
+from crawler.pii import mask_pii
+from store.base import PostStore, describe_validation_error
+from store.models import SHANGHAI, Post
+from yuqing.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+_ID_SAFE = re.compile(r"^[A-Za-z0-9_.\-]{1,120}$")
+_TIME_FIELDS = ("published_at", "fetched_at", "deadline")
+_TEXT_FIELDS = ("title", "text")
+_PLAIN_FIELDS = ("author", "region", "category", "channel", "assigned_department", "status")
+
+
+class ItemRejected(ValueError):
+    """An item that cannot become a post; the message says why."""
+
+
+def stable_id(source: str, native_id: object | None, url: str | None) -> str:
+    """The post id: the source plus its own id, or a digest of the canonical URL.
+
+    Native ids with characters outside the id alphabet are digested too, so the same message
+    always gets the same id and a re-crawl updates it.
+    """
+    if native_id is not None and str(native_id).strip():
+        native = str(native_id).strip()
+        if _ID_SAFE.match(native):
+            return f"{source}:{native}"
+        return f"{source}:h{hashlib.sha1(native.encode()).hexdigest()[:20]}"
+    if url:
+        canonical = canonicalize_url(url.strip(), keep_fragments=False)
+        return f"{source}:u{hashlib.sha1(canonical.encode()).hexdigest()[:20]}"
+    raise ItemRejected("no native id and no URL to derive a stable id from")
+
+
+def prepare(raw: Mapping[str, Any], source: str, *, now: datetime | None = None) -> Post:
+    """Normalise, mask and validate one raw item into a `Post`, or raise `ItemRejected`."""
+    now = now or datetime.now(SHANGHAI)
+    item = {k: v for k, v in raw.items() if k not in ("native_id", "origin") and v is not None}
+    item["source"] = source
+    for name in _TEXT_FIELDS:
+        if isinstance(item.get(name), str):
+            item[name] = mask_pii(html_to_text(item[name]))
+    for name in _PLAIN_FIELDS:
+        if isinstance(item.get(name), str):
+            item[name] = mask_pii(clean_text(item[name])) or None
+    for name in _TIME_FIELDS:
+        if name in item:
+            item[name] = _time(name, item[name], now)
+    item.setdefault("fetched_at", now)
+    reply = item.get("reply")
+    if isinstance(reply, Mapping):
+        reply = {k: v for k, v in reply.items() if v is not None}
+        if isinstance(reply.get("text"), str):
+            reply["text"] = mask_pii(html_to_text(reply["text"]))
+        if isinstance(reply.get("department"), str):
+            reply["department"] = clean_text(reply["department"]) or None
+        if "replied_at" in reply:
+            reply["replied_at"] = _time("reply.replied_at", reply["replied_at"], now)
+        item["reply"] = reply if reply.get("text") else None
+    if not item.get("title") and not item.get("text"):
+        raise ItemRejected("the item has neither a title nor a text")
+    item["id"] = stable_id(source, raw.get("native_id"), item.get("url"))
+    try:
+        return Post.model_validate(item)
+    except ValidationError as exc:
+        raise ItemRejected(describe_validation_error(exc)) from exc
+
+
+def _time(name: str, value: object, now: datetime) -> datetime:
+    try:
+        return parse_time(value, now=now)
+    except TimeFormatError as exc:
+        raise ItemRejected(f"{name}: {exc}") from exc
+
+
+class Quarantine:
+    """Appends rejected items, with their origin and reason, to one JSONL file per source."""
+
+    def __init__(self, directory: Path, source: str) -> None:
+        self.path = directory / f"{source}.jsonl"
+        self.count = 0
+
+    def add(self, origin: str | None, reason: str, raw: object) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "at": datetime.now(SHANGHAI).isoformat(),
+            "origin": origin,
+            "reason": reason,
+            "raw": raw,
+        }
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self.count += 1
+        log.warning("quarantined %s: %s", origin, reason)
+
+
+@dataclass
+class WriteStats:
+    """What one run wrote, for the summary line and the run record."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    spooled: int = 0
+    replayed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "spooled": self.spooled,
+            "replayed": self.replayed,
+            "errors": self.errors[:20],
+        }
+
+
+class PostWriter:
+    """Writes posts to the store in batches; when the store is down they wait on disk.
+
+    The spool is one JSONL journal per source. A run first replays it, in order; only when
+    the whole journal is stored is it removed. Upserts are idempotent by id, so a replay that
+    is interrupted and repeated writes every post exactly once.
+    """
+
+    def __init__(
+        self,
+        store: PostStore,
+        source: str,
+        *,
+        spool_dir: Path,
+        batch_size: int = 500,
+        analyse: bool = True,
+    ) -> None:
+        self.store = store
+        self.source = source
+        self.spool = spool_dir / f"{source}.jsonl"
+        self.batch_size = batch_size
+        self.analyse = analyse
+        self.stats = WriteStats()
+        self._batch: list[Post] = []
+        self._store_down = False
+
+    def open(self) -> None:
+        """Replay whatever an earlier run left in the spool."""
+        if not self.spool.exists():
+            return
+        posts = [
+            Post.model_validate_json(line)
+            for line in self.spool.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        log.info("replaying %d spooled posts of %s", len(posts), self.source)
+        for start in range(0, len(posts), self.batch_size):
+            if not self._upsert(posts[start : start + self.batch_size], replay=True):
+                return  # still down: the journal stays as it is, new posts go after it
+        self.spool.unlink()
+
+    def add(self, post: Post) -> None:
+        self._batch.append(post)
+        if len(self._batch) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        if self.analyse:
+            self._analyse_new(batch)
+        if self._store_down or self.spool.exists():
+            # Order matters: nothing may overtake posts already waiting in the journal.
+            self._to_spool(batch)
+            return
+        self._upsert(batch, replay=False)
+
+    def close(self) -> WriteStats:
+        self.flush()
+        return self.stats
+
+    def _analyse_new(self, batch: list[Post]) -> None:
+        """Analyse posts that are new or changed; the store keeps the analysis of the rest."""
+        stored: dict[str, Post] = {}
+        if not self._store_down:
+            try:
+                stored = self.store.get_many([post.id for post in batch])
+            except StoreUnavailable:
+                stored = {}
+        fresh = [
+            post
+            for post in batch
+            if post.id not in stored or stored[post.id].content_hash() != post.content_hash()
+        ]
+        if fresh:
+            _analyse(fresh)
+
+    def _upsert(self, batch: list[Post], *, replay: bool) -> bool:
+        try:
+            result = self.store.upsert(batch)
+        except StoreUnavailable as exc:
+            self._store_down = True
+            self.stats.errors.append(f"store unavailable: {exc}")
+            log.error("store unavailable while writing %s: %s", self.source, exc)
+            if not replay:
+                self._to_spool(batch)
+            return False
+        self.stats.created += result.created
+        self.stats.updated += result.updated
+        self.stats.unchanged += result.unchanged
+        self.stats.failed += result.failed
+        self.stats.errors += [f"{f.id}: {f.reason}" for f in result.failures]
+        if replay:
+            self.stats.replayed += len(batch)
+        return True
+
+    def _to_spool(self, batch: list[Post]) -> None:
+        self.spool.parent.mkdir(parents=True, exist_ok=True)
+        with self.spool.open("a", encoding="utf-8") as out:
+            for post in batch:
+                out.write(post.model_dump_json() + "\n")
+        self.stats.spooled += len(batch)
+
+
+def _analyse(batch: list[Post]) -> None:
+    """Fill the analysis fields the posts lack (words, keywords, sentiment), in place."""
+    from analysis.enrich import enrich
+
+    rows = [post.model_dump(include={"title", "text", "sentiment", "tokens", "keywords"})
+            for post in batch]  # fmt: skip
+    enrich(rows)
+    for post, row in zip(batch, rows, strict=True):
+        post.sentiment = row["sentiment"]
+        post.tokens = row["tokens"]
+        post.keywords = row["keywords"]
