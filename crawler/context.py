@@ -1,0 +1,75 @@
+"""What one crawl of one source carries: its config, its writer and what it has seen."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from crawler.pipeline import ItemRejected, PostWriter, Quarantine, prepare
+from crawler.sources import BoardSource, HotlineSource, MicroblogSource, NewsSource
+from store.models import SHANGHAI, Post
+
+AnySource = NewsSource | BoardSource | MicroblogSource | HotlineSource
+
+
+@dataclass
+class CrawlContext:
+    """The state of one run: spiders read the incremental marks, the pipeline feeds it items."""
+
+    source: AnySource
+    writer: PostWriter
+    quarantine: Quarantine
+    # From earlier runs: the newest post seen, and items to look at again (native id -> URL).
+    last_seen_at: datetime | None = None
+    last_seen_id: str | None = None
+    pending: dict[str, str] = field(default_factory=dict)
+    now: datetime = field(default_factory=lambda: datetime.now(SHANGHAI))
+    started: float = field(default_factory=time.monotonic)
+    items_seen: int = 0
+    newest_at: datetime | None = None
+    newest_id: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def seen_before(self, published_at: datetime | None, native_id: str | None = None) -> bool:
+        """Whether an earlier run already reached this item, so paging can stop here."""
+        if native_id is not None and native_id == self.last_seen_id:
+            return True
+        if published_at is None or self.last_seen_at is None:
+            return False
+        return published_at < self.last_seen_at
+
+    def accept(self, raw: dict[str, Any]) -> Post | None:
+        """Run one raw item through the pipeline; a rejected one goes to the quarantine."""
+        self.items_seen += 1
+        try:
+            post = prepare(raw, self.source.name, now=self.now)
+        except ItemRejected as exc:
+            self.quarantine.add(raw.get("origin"), str(exc), raw)
+            return None
+        self.writer.add(post)
+        self._observe(post, raw.get("native_id"))
+        return post
+
+    def reject(self, origin: str | None, reason: str, raw: object = None) -> None:
+        """A page or row that yielded no item at all (broken markup, unreadable file)."""
+        self.quarantine.add(origin, reason, raw)
+
+    def error(self, message: str) -> None:
+        self.errors.append(message)
+
+    def _observe(self, post: Post, native_id: object) -> None:
+        if self.newest_at is None or post.published_at > self.newest_at:
+            self.newest_at = post.published_at
+            self.newest_id = str(native_id) if native_id is not None else post.id
+        # A board message waiting for its official reply is fetched again on later runs.
+        if self.source.kind == "board" and native_id is not None and post.url:
+            if post.reply is None:
+                self.pending[str(native_id)] = post.url
+            else:
+                self.pending.pop(str(native_id), None)
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started

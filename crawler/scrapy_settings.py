@@ -1,0 +1,46 @@
+"""Scrapy settings for one source, from the product settings and the source's block."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.context import AnySource
+from yuqing.settings import Settings
+
+RETRY_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+
+
+def scrapy_settings(settings: Settings, sources: list[AnySource]) -> dict[str, Any]:
+    """One Scrapy settings dict for a process that crawls `sources`.
+
+    Per-source politeness (delay, concurrency, robots.txt, user agent, timeout, retries) is
+    applied by each spider to its own requests (see `crawler.spiders.base`); these are the
+    settings the sources share.
+    """
+    return {
+        "BOT_NAME": "yuqing",
+        "USER_AGENT": settings.crawler.user_agent,
+        # On for the process; a source with obey_robots: false marks its requests exempt.
+        "ROBOTSTXT_OBEY": True,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": min((s.download_delay for s in sources), default=0.5),
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 2.0,
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": max((s.max_concurrency for s in sources), default=2),
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": max((s.retries for s in sources), default=3),
+        "RETRY_HTTP_CODES": RETRY_CODES,
+        "DOWNLOAD_TIMEOUT": max((s.timeout_seconds for s in sources), default=30),
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.middlewares.BackoffRetryMiddleware": 550,
+        },
+        "ITEM_PIPELINES": {"crawler.scrapy_pipeline.PostPipeline": 300},
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+        "HTTPERROR_ALLOW_ALL": False,
+        "COOKIES_ENABLED": False,
+    }

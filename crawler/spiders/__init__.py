@@ -1,0 +1,1 @@
+"""One spider per kind of source; each reads its selectors or field mapping from config."""

@@ -1,0 +1,55 @@
+"""What every spider shares: its source's politeness on each request, and the crawl context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.context import CrawlContext
+
+
+class SourceSpider(scrapy.Spider):
+    """A spider bound to one configured source through its `CrawlContext`."""
+
+    def __init__(self, context: CrawlContext, **kwargs: Any) -> None:
+        super().__init__(name=context.source.name, **kwargs)
+        self.context = context
+        source = context.source
+        # Read by Scrapy's downloader for this spider's slot.
+        self.download_delay = source.download_delay
+        self.max_concurrent_requests = source.max_concurrency
+
+    def request(
+        self, url: str, callback: Callable[..., Any], *, meta: dict[str, Any] | None = None
+    ) -> scrapy.Request:
+        """A request carrying the source's timeout, retries, robots rule and user agent."""
+        source = self.context.source
+        headers = {"User-Agent": source.user_agent} if source.user_agent else None
+        full_meta = {
+            "download_timeout": source.timeout_seconds,
+            "max_retry_times": source.retries,
+            "dont_obey_robotstxt": not source.obey_robots,
+            **(meta or {}),
+        }
+        return scrapy.Request(
+            url, callback=callback, errback=self.failed, meta=full_meta, headers=headers
+        )
+
+    def failed(self, failure: Failure) -> None:
+        """A request that failed for good (after retries): recorded, and the crawl goes on."""
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        self.context.error(f"{url}: {failure.getErrorMessage() or failure.type.__name__}")
+
+    def guarded(
+        self, response: Response, parse: Callable[[Response], Iterator[Any]]
+    ) -> Iterator[Any]:
+        """Run `parse`; a page it cannot read is quarantined with the reason, not fatal."""
+        try:
+            yield from parse(response)
+        except Exception as exc:  # any extraction bug or broken page: keep crawling
+            self.context.reject(response.url, f"cannot read the page: {type(exc).__name__}: {exc}")

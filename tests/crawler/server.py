@@ -1,0 +1,90 @@
+"""A local fixture server for crawler tests, on 127.0.0.1 only.
+
+Routes come from the ``ROUTES`` dicts of the ``tests.crawler.site_*`` modules: path (without
+the query string) -> handler(query: dict[str, str]) -> Reply. Handlers may sleep to play a
+slow server; a route may answer differently on each call (429 first, then 200).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+
+@dataclass
+class Reply:
+    body: bytes | str = b""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> bytes:
+        return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
+
+
+Handler = Callable[[dict[str, str]], Reply]
+
+
+def all_routes() -> dict[str, Handler]:
+    import tests.crawler as package
+
+    routes: dict[str, Handler] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("site_"):
+            module = importlib.import_module(f"tests.crawler.{info.name}")
+            routes.update(module.ROUTES)
+    return routes
+
+
+class FixtureServer:
+    def __init__(self) -> None:
+        routes = all_routes()
+        self.hits: dict[str, int] = {}
+        hits = self.hits
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                parts = urlsplit(self.path)
+                hits[parts.path] = hits.get(parts.path, 0) + 1
+                handler = routes.get(parts.path)
+                reply = (
+                    handler(dict(parse_qsl(parts.query)))
+                    if handler
+                    else Reply("not found", status=404, content_type="text/plain")
+                )
+                body = reply.encoded()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass  # quiet: pytest shows failures, not every request
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> FixtureServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def fixture_server() -> Iterator[FixtureServer]:
+    with FixtureServer() as server:
+        yield server
