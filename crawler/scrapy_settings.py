@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler.context import AnySource
 from yuqing.settings import Settings
@@ -43,4 +44,30 @@ def scrapy_settings(settings: Settings, sources: list[AnySource]) -> dict[str, A
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "HTTPERROR_ALLOW_ALL": False,
         "COOKIES_ENABLED": False,
+        "LOG_INSTALL_ROOT_HANDLER": False,
+        "DOWNLOAD_SLOTS": download_slots(sources),
     }
+
+
+def download_slots(sources: list[AnySource]) -> dict[str, dict[str, Any]]:
+    """Per-host politeness: each source's delay and concurrency cap for the hosts it crawls.
+
+    Two sources on one host share a slot, so the stricter of their settings applies.
+    """
+    slots: dict[str, dict[str, Any]] = {}
+    for source in sources:
+        for url in _urls(source):
+            host = urlsplit(url).hostname
+            if not host:
+                continue
+            slot = slots.setdefault(
+                host, {"delay": source.download_delay, "concurrency": source.max_concurrency}
+            )
+            slot["delay"] = max(slot["delay"], source.download_delay)
+            slot["concurrency"] = min(slot["concurrency"], source.max_concurrency)
+    return slots
+
+
+def _urls(source: AnySource) -> list[str]:
+    names = ("feed_url", "start_url", "api_url", "url")
+    return [value for name in names if isinstance(value := getattr(source, name, None), str)]

@@ -6,10 +6,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import scrapy
+from parsel import Selector
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.context import CrawlContext
+from crawler.normalize import decode_body
 
 
 class SourceSpider(scrapy.Spider):
@@ -18,10 +20,6 @@ class SourceSpider(scrapy.Spider):
     def __init__(self, context: CrawlContext, **kwargs: Any) -> None:
         super().__init__(name=context.source.name, **kwargs)
         self.context = context
-        source = context.source
-        # Read by Scrapy's downloader for this spider's slot.
-        self.download_delay = source.download_delay
-        self.max_concurrent_requests = source.max_concurrency
 
     def request(
         self, url: str, callback: Callable[..., Any], *, meta: dict[str, Any] | None = None
@@ -53,3 +51,28 @@ class SourceSpider(scrapy.Spider):
             yield from parse(response)
         except Exception as exc:  # any extraction bug or broken page: keep crawling
             self.context.reject(response.url, f"cannot read the page: {type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def text_of(response: Response) -> str:
+        """The body as text, its charset repaired when the page declares the wrong one."""
+        declared = getattr(response, "encoding", None)
+        return decode_body(response.body, declared)
+
+    def page(self, response: Response) -> Selector:
+        return Selector(text=self.text_of(response), base_url=response.url)
+
+
+def select_all(node: Selector, expression: str) -> list[Selector]:
+    """Every match of a CSS (``::text``, ``::attr()``) or XPath (``/``, ``(``) expression."""
+    if expression.startswith(("/", "(", "./")):
+        return list(node.xpath(expression))
+    return list(node.css(expression))
+
+
+def select(node: Selector, expression: str | None) -> str | None:
+    """The first match of an expression as a stripped string, or None."""
+    if not expression:
+        return None
+    found = select_all(node, expression)
+    value = found[0].get() if found else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
