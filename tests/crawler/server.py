@@ -45,7 +45,7 @@ def all_routes() -> dict[str, Handler]:
 
 class FixtureServer:
     def __init__(self) -> None:
-        routes = all_routes()
+        self.routes = routes = all_routes()
         self.hits: dict[str, int] = {}
         hits = self.hits
 
