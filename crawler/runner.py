@@ -91,9 +91,9 @@ def crawl(
     store = store or open_store(settings)
     with ExitStack() as stack:
         contexts = [stack.enter_context(_run(settings, store, source)) for source in sources]
-        process = CrawlerProcess(scrapy_settings(settings, sources))
         # Scrapy narrates every request at INFO; the run summary says what matters.
         logging.getLogger("scrapy").setLevel(max(logging.WARNING, logging.root.level))
+        process = CrawlerProcess(scrapy_settings(settings, sources))
         for context in contexts:
             crawler = process.create_crawler(load_object(SPIDERS[context.source.kind]))
             if on_item is not None:

@@ -27,6 +27,10 @@ class Schedule(BaseModel):
     def _one_of(self) -> Schedule:
         if (self.interval_minutes is None) == (self.cron is None):
             raise ValueError("give exactly one of interval_minutes and cron")
+        if self.cron is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            CronTrigger.from_crontab(self.cron)  # a ValueError names the bad field
         return self
 
 

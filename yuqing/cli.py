@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -73,22 +74,65 @@ def _load(settings: Settings, rows, label: str, analyse: bool) -> None:  # type:
         typer.echo(f"  rejected rows kept in {report.quarantine}", err=True)
 
 
+DEMO_SITE = ("127.0.0.1", 8100)
+
+
 @app.command()
 def demo(
     serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the API.")] = True,
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Load the demo posts into the embedded store, create demo users and serve the API."""
-    from yuqing.demo import demo_rows
+    """Serve the sample city site, crawl its sources into the embedded store, serve the API.
+
+    With --serve (the default) the crawl runs beside the API, so the API answers at once and
+    posts arrive as they are analysed; with --no-serve the crawl runs to its end and prints
+    one summary line per source.
+    """
+    from yuqing.demo.site import serve as serve_site
 
     settings = _settings()
     if settings.env == "production":
         raise YuqingError("the demo creates accounts with known passwords; not in production")
-    _load(settings, demo_rows(), "demo", analyse=True)
+    try:
+        site, _thread = serve_site(*DEMO_SITE)
+    except OSError as exc:
+        raise YuqingError(
+            f"cannot serve the sample city site on port {DEMO_SITE[1]}: {exc}"
+        ) from exc
+    typer.echo(f"sample city site (江澜市) on http://{DEMO_SITE[0]}:{DEMO_SITE[1]}")
     _migrate_and_seed_demo_users(settings)
-    if serve_api:
-        _serve(settings, host, port, demo=True)
+    demo_sources = [s for s in _demo_sources(settings)]
+    command = [sys.executable, "-m", "yuqing", "crawl", *demo_sources]
+    try:
+        if not serve_api:
+            done = subprocess.run(command, stdin=subprocess.DEVNULL)
+            if done.returncode != 0:
+                raise typer.Exit(done.returncode)
+            return
+        typer.echo(f"crawling {', '.join(demo_sources)} in the background...")
+        crawl = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        try:
+            _serve(settings, host, port, demo=True)
+        finally:
+            if crawl.poll() is None:
+                crawl.terminate()
+                crawl.wait(timeout=30)
+    finally:
+        site.shutdown()
+
+
+def _demo_sources(settings: Settings) -> list[str]:
+    from crawler.sources import load_sources
+
+    names = [
+        n
+        for n, s in load_sources(settings.crawler.sources_file).items()
+        if n.startswith("demo-") and s.enabled
+    ]
+    if not names:
+        raise YuqingError(f"no demo-* sources in {settings.crawler.sources_file}")
+    return names
 
 
 def _migrate_and_seed_demo_users(settings: Settings) -> None:

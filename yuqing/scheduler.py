@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
+from crawler.sources import load_sources
 from store import open_store
 from yuqing.settings import Settings
 
@@ -33,7 +37,48 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
             id="retention",
             name=f"drop posts older than {days} days",
         )
+    for source in load_sources(settings.crawler.sources_file).values():
+        if not source.enabled or source.schedule is None:
+            continue
+        schedule = source.schedule
+        trigger = (
+            IntervalTrigger(minutes=schedule.interval_minutes, timezone=settings.timezone)
+            if schedule.interval_minutes
+            else CronTrigger.from_crontab(schedule.cron or "", timezone=settings.timezone)
+        )
+        scheduler.add_job(
+            _logged(f"crawl {source.name}", _crawl_in_subprocess(source.name)),
+            trigger,
+            id=f"crawl:{source.name}",
+            name=f"crawl {source.name}",
+        )
     return scheduler
+
+
+CRAWL_TIMEOUT_SECONDS = 3 * 3600
+
+
+def _crawl_in_subprocess(name: str) -> Callable[[], str]:
+    """A crawl in a process of its own: Twisted's reactor cannot start twice in one process.
+
+    The crawl records its own run (counts, errors, duration) in the tracker database.
+    """
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "yuqing", "crawl", name],
+            capture_output=True,
+            text=True,
+            timeout=CRAWL_TIMEOUT_SECONDS,
+            stdin=subprocess.DEVNULL,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"crawl {name} exited {done.returncode}: {done.stderr.strip()[-2000:]}"
+            )
+        return done.stdout.strip()
+
+    return run
 
 
 def _logged(name: str, job: Callable[[], Any]) -> Callable[[], None]:

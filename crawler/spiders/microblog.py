@@ -27,6 +27,11 @@ class MicroblogSpider(SourceSpider):
     def feed(self) -> MicroblogSource:
         return self.context.source  # type: ignore[return-value]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A reposted original may also stand in the timeline itself: hand it out once.
+        self._handed_out: set[str] = set()
+
     async def start(self) -> AsyncIterator[Request]:
         pagination = self.feed.pagination
         url = self.feed.api_url
@@ -65,11 +70,18 @@ class MicroblogSpider(SourceSpider):
                 item["is_repost_of"] = stable_id(
                     self.feed.name, first["native_id"], first.get("url")
                 )
-                yield first
-            yield item
+                yield from self._once(first)
+            yield from self._once(item)
         following = self._next(response, data, statuses)
         if following is not None and not reached_seen:
             yield following
+
+    def _once(self, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        key = item["native_id"]
+        if key is None or key not in self._handed_out:
+            if key is not None:
+                self._handed_out.add(key)
+            yield item
 
     def _item(self, status: dict[str, Any], origin: str) -> dict[str, Any]:
         fields = self.feed.fields
@@ -84,7 +96,7 @@ class MicroblogSpider(SourceSpider):
             "author": _str_or_none(dig(status, fields.get("author"))),
             "author_verified": _bool_or_none(dig(status, fields.get("author_verified"))),
             "published_at": dig(status, fields.get("published_at")),
-            "region": _str_or_none(dig(status, fields.get("region"))) or self.feed.region,
+            "region": _region(dig(status, fields.get("region"))) or self.feed.region,
             "engagement": {
                 "reposts": count(dig(status, fields.get("reposts"))),
                 "comments": count(dig(status, fields.get("comments"))),
@@ -145,6 +157,12 @@ def _time_or_none(value: Any, now: Any) -> Any:
         return parse_time(value, now=now) if value is not None else None
     except TimeFormatError:
         return None  # the pipeline rejects the item with the reason
+
+
+def _region(value: Any) -> str | None:
+    """Weibo labels the poster's location "发布于 青山区"; the region is what follows."""
+    text = _str_or_none(value)
+    return text.removeprefix("发布于").strip() or None if text else None
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -1,42 +1,53 @@
-"""Loading posts: analysis of new posts only, and the demo data set."""
+"""Loading posts from JSON lines: analysis of new posts only, and a quarantine for bad lines."""
 
 from __future__ import annotations
 
-from datetime import date
+import json
 from pathlib import Path
 
 from store.sqlite import SqlitePostStore
-from yuqing.demo import demo_rows
-from yuqing.loading import Rejected, load_posts
+from yuqing.loading import load_posts, read_jsonl
+
+COMPLAINTS = [
+    "停水两天了，太糟糕了，没人管",
+    "半夜异味刺鼻，根本没法睡，投诉也没用",
+    "物业乱收费，服务太差",
+]
+PRAISE = [
+    "点赞政务服务中心，办事效率高，工作人员很热情",
+    "公交新线路很方便，感谢",
+    "问题很快解决了，非常满意",
+]
 
 
-def test_demo_rows_end_on_the_requested_day() -> None:
-    rows = [row for _, row in demo_rows(today=date(2026, 1, 15)) if isinstance(row, dict)]
-    assert len(rows) >= 400
-    newest = max(row["published_at"] for row in rows)
-    assert newest.startswith("2026-01-15")
-    assert {row["kind"] for row in rows} == {"news", "board", "microblog", "hotline"}
+def write_posts(path: Path) -> Path:
+    lines = [
+        json.dumps(
+            {"id": f"load:{i}", "source": "export", "kind": "board", "text": text,
+             "published_at": f"2025-03-0{i + 1}T10:00:00+08:00"},
+            ensure_ascii=False,
+        )
+        for i, text in enumerate(COMPLAINTS + PRAISE)
+    ]  # fmt: skip
+    lines.insert(2, "{broken")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def test_loading_analyses_new_posts_and_skips_unchanged_ones(tmp_path: Path) -> None:
     store = SqlitePostStore(tmp_path / "posts.db")
-    every = list(demo_rows(today=date(2026, 1, 15)))
-    outage = [r for r in every if "停水" in r[1]["text"]][:10]
-    praise = [r for r in every if "点赞" in r[1]["text"]][:5]
-    rows = outage + praise + [r for r in every if r not in outage + praise][:15]
-    rows.append((999, Rejected(999, "not valid JSON", "{")))
-    report = load_posts(store, rows, quarantine_dir=tmp_path / "q", label="demo")
-    assert (report.created, report.failed) == (30, 1)
+    rows = list(read_jsonl(write_posts(tmp_path / "posts.jsonl")))
+    report = load_posts(store, rows, quarantine_dir=tmp_path / "q", label="export")
+    assert (report.created, report.failed) == (6, 1)
+    assert report.rejected[0].line == 3 and "not valid JSON" in report.rejected[0].reason
     assert report.quarantine is not None and report.quarantine.exists()
-    posts = store.search(limit=50).hits
-    assert all(0.0 <= h.post.sentiment <= 1.0 for h in posts)
-    assert all(h.post.keywords for h in posts)
-    angry = [h.post.sentiment for h in posts if "停水" in h.post.text]
-    happy = [h.post.sentiment for h in posts if "点赞" in h.post.text]
-    assert len(angry) == 10 and len(happy) == 5
+    posts = {h.post.text: h.post for h in store.search(limit=50).hits}
+    assert all(p.keywords and p.tokens for p in posts.values())
+    angry = [posts[t].sentiment for t in COMPLAINTS]
+    happy = [posts[t].sentiment for t in PRAISE]
     # SnowNLP's shipped model, not a tuned one: complaints score low, praise clearly higher.
-    assert sum(angry) / len(angry) < 0.3
-    assert sum(happy) / len(happy) > sum(angry) / len(angry) + 0.2
+    assert sum(angry) / 3 < 0.3
+    assert sum(happy) / 3 > sum(angry) / 3 + 0.2
 
-    again = load_posts(store, rows[:30])
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 30)
+    again = load_posts(store, rows)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 6)
