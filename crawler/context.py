@@ -43,6 +43,7 @@ class CrawlContext:
     def accept(self, raw: dict[str, Any]) -> Post | None:
         """Run one raw item through the pipeline; a rejected one goes to the quarantine."""
         self.items_seen += 1
+        raw.setdefault("kind", self.source.kind)
         try:
             post = prepare(raw, self.source.name, now=self.now)
         except ItemRejected as exc:

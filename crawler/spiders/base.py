@@ -22,7 +22,13 @@ class SourceSpider(scrapy.Spider):
         self.context = context
 
     def request(
-        self, url: str, callback: Callable[..., Any], *, meta: dict[str, Any] | None = None
+        self,
+        url: str,
+        callback: Callable[..., Any],
+        *,
+        meta: dict[str, Any] | None = None,
+        errback: Callable[[Failure], Any] | None = None,
+        dont_filter: bool = False,
     ) -> scrapy.Request:
         """A request carrying the source's timeout, retries, robots rule and user agent."""
         source = self.context.source
@@ -34,14 +40,17 @@ class SourceSpider(scrapy.Spider):
             **(meta or {}),
         }
         return scrapy.Request(
-            url, callback=callback, errback=self.failed, meta=full_meta, headers=headers
+            url,
+            callback=callback,
+            errback=errback or self.failed,
+            meta=full_meta,
+            headers=headers,
+            dont_filter=dont_filter,
         )
 
     def failed(self, failure: Failure) -> None:
         """A request that failed for good (after retries): recorded, and the crawl goes on."""
-        request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
-        self.context.error(f"{url}: {failure.getErrorMessage() or failure.type.__name__}")
+        self.context.error(describe_failure(failure))
 
     def guarded(
         self, response: Response, parse: Callable[[Response], Iterator[Any]]
@@ -60,6 +69,16 @@ class SourceSpider(scrapy.Spider):
 
     def page(self, response: Response) -> Selector:
         return Selector(text=self.text_of(response), base_url=response.url)
+
+
+def describe_failure(failure: Failure) -> str:
+    """The URL and what went wrong: the HTTP status, or the network error."""
+    request = getattr(failure, "request", None)
+    url = request.url if request is not None else "?"
+    response = getattr(failure.value, "response", None)
+    if response is not None:
+        return f"{url}: HTTP {response.status}"
+    return f"{url}: {failure.getErrorMessage() or failure.type.__name__}"
 
 
 def select_all(node: Selector, expression: str) -> list[Selector]:
