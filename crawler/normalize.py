@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
@@ -12,6 +13,7 @@ from lxml import etree
 
 from store.models import SHANGHAI
 
+_UTF8_BOM = b"\xef\xbb\xbf"
 # Legacy Chinese charsets are read with their supersets: pages labelled gb2312 routinely hold
 # GBK-only characters, and big5 pages hold HKSCS ones.
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs"}
@@ -21,29 +23,50 @@ def decode_body(body: bytes, declared: str | None = None) -> str:
     """Text of a page or file whose declared charset may be missing or wrong.
 
     Valid UTF-8 is taken as UTF-8 whatever the label says (sites that moved to UTF-8 often
-    kept their gb2312 meta tag); then the declared charset, strictly; then a detector; then
-    GB18030, which decodes most Chinese legacy text.
+    kept their gb2312 meta tag); then the declared charset, strictly; then GB18030, the usual
+    legacy encoding of mainland sources; then a detector's guess; then Big5-HKSCS.
     """
-    if body.startswith(b"\xef\xbb\xbf"):
-        body = body[3:]
+    body = body.removeprefix(_UTF8_BOM)
+    encoding = detect_encoding(body, declared)
+    if encoding is None:
+        return body.decode("gb18030", errors="replace")
+    return body.decode(encoding)
+
+
+def detect_encoding(body: bytes, declared: str | None = None) -> str | None:
+    """The encoding `decode_body` reads `body` with, or None when none decodes it strictly.
+
+    For streaming readers that decode a large file piece by piece: pass a sample that ends
+    at a line break, so that no character is cut in two.
+    """
+    body = body.removeprefix(_UTF8_BOM)
     try:
-        return body.decode("utf-8")
+        body.decode("utf-8")
+        return "utf-8"
     except UnicodeDecodeError:
         pass
-    candidates = []
-    if declared:
-        name = declared.strip().lower()
-        candidates.append(_SUPERSETS.get(name, name))
-    guess = charset_normalizer.from_bytes(body[:200_000]).best()
-    if guess is not None and guess.encoding:
-        candidates.append(_SUPERSETS.get(guess.encoding, guess.encoding))
-    candidates += ["gb18030", "big5hkscs"]
-    for encoding in candidates:
+    for encoding in _candidates(body, declared):
         try:
-            return body.decode(encoding)
+            body.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
-    return body.decode("gb18030", errors="replace")
+        return encoding
+    return None
+
+
+def _candidates(body: bytes, declared: str | None) -> Iterator[str]:
+    if declared:
+        name = declared.strip().lower()
+        yield _SUPERSETS.get(name, name)
+    # Undeclared legacy text from mainland sources is GB18030 far more often than anything a
+    # detector guesses from a short sample (it takes short Chinese for Korean), so it comes
+    # first; GB18030 refuses many other encodings' byte sequences, which then reach the
+    # detector, the slow part.
+    yield "gb18030"
+    guess = charset_normalizer.from_bytes(body[:200_000]).best()
+    if guess is not None and guess.encoding:
+        yield _SUPERSETS.get(guess.encoding, guess.encoding)
+    yield "big5hkscs"
 
 
 _BLOCK_TAGS = {

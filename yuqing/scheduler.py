@@ -19,15 +19,14 @@ from yuqing.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# A job that is still running is not started again, and runs missed while the process was
+# down collapse into one. Given to every job explicitly, so each job shows them.
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+
 
 def build_scheduler(settings: Settings) -> BlockingScheduler:
     """A scheduler holding every job the settings call for; it is not started."""
-    scheduler = BlockingScheduler(
-        timezone=settings.timezone,
-        # A job that is still running is not started again, and runs missed while the process
-        # was down collapse into one.
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
-    )
+    scheduler = BlockingScheduler(timezone=settings.timezone, job_defaults=JOB_DEFAULTS)
     store = open_store(settings)
     if settings.store.retention_days:
         days = settings.store.retention_days
@@ -36,6 +35,7 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
             CronTrigger(hour=3, minute=30, timezone=settings.timezone),
             id="retention",
             name=f"drop posts older than {days} days",
+            **JOB_DEFAULTS,
         )
     for source in load_sources(settings.crawler.sources_file).values():
         if not source.enabled or source.schedule is None:
@@ -51,6 +51,7 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
             trigger,
             id=f"crawl:{source.name}",
             name=f"crawl {source.name}",
+            **JOB_DEFAULTS,
         )
     return scheduler
 

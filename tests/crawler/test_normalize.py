@@ -1,0 +1,80 @@
+"""Normalising raw input: charsets, HTML, whitespace, times, and personal numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from crawler.normalize import TimeFormatError, clean_text, decode_body, html_to_text, parse_time
+from crawler.pii import mask_pii
+from store.models import SHANGHAI
+
+NOW = datetime(2025, 3, 18, 12, 0, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("刚刚", "2025-03-18T12:00:00+08:00"),
+        ("3分钟前", "2025-03-18T11:57:00+08:00"),
+        ("2小时前", "2025-03-18T10:00:00+08:00"),
+        ("今天 08:15", "2025-03-18T08:15:00+08:00"),
+        ("昨天 12:30", "2025-03-17T12:30:00+08:00"),
+        ("前天 23:59", "2025-03-16T23:59:00+08:00"),
+        ("03-18 10:23", "2025-03-18T10:23:00+08:00"),
+        ("12-30", "2024-12-30T00:00:00+08:00"),  # a date "in the future" is last year's
+        ("2025年3月18日 10:23", "2025-03-18T10:23:00+08:00"),
+        ("2025/3/8", "2025-03-08T00:00:00+08:00"),
+        ("2025-03-18 10:23:45", "2025-03-18T10:23:45+08:00"),
+        ("2025-03-18T02:23:45Z", "2025-03-18T10:23:45+08:00"),
+        ("Tue, 18 Mar 2025 10:23:45 +0800", "2025-03-18T10:23:45+08:00"),
+        ("Tue Mar 18 10:23:45 +0800 2025", "2025-03-18T10:23:45+08:00"),
+        (1742264625, "2025-03-18T10:23:45+08:00"),
+        ("1742264625000", "2025-03-18T10:23:45+08:00"),
+    ],
+)
+def test_times_become_aware_shanghai_times(raw: object, expected: str) -> None:
+    assert parse_time(raw, now=NOW).isoformat() == expected
+
+
+@pytest.mark.parametrize("raw", ["", "sometime soon", "2025-02-30 10:00", "昨天 25:00", None])
+def test_unreadable_times_are_errors(raw: object) -> None:
+    with pytest.raises(TimeFormatError):
+        parse_time(raw, now=NOW)
+
+
+def test_charsets_are_repaired() -> None:
+    assert decode_body("江澜市停水".encode("gbk"), "gbk") == "江澜市停水"
+    assert decode_body("江澜市停水".encode("gb18030"), None) == "江澜市停水"
+    assert decode_body("江澜市停水".encode(), "gb2312") == "江澜市停水"  # mislabelled UTF-8
+    assert decode_body("臺北市政府公告".encode("big5"), "big5") == "臺北市政府公告"
+    assert decode_body(b"\xef\xbb\xbf" + "有BOM".encode(), None) == "有BOM"
+
+
+def test_html_becomes_text_with_blocks_on_their_lines() -> None:
+    html = "<div><p>第一段<br>换行</p><script>track()</script><p>第二段 &amp; 更多</p></div>"
+    assert html_to_text(html) == "第一段\n换行\n第二段 & 更多"
+
+
+def test_whitespace_and_full_width_letters_are_folded_but_chinese_punctuation_kept() -> None:
+    assert (
+        clean_text("ＡＢＣ１２３　你好，  世界！\n\n\n  第二行 ") == "ABC123 你好， 世界！\n第二行"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("电话13912345678。", "电话*******5678。"),
+        ("电话+86 139-1234-5678", "电话*********5678"),
+        ("座机0512-87654321", "座机********4321"),
+        ("座机（0512）87654321", "座机********4321"),
+        ("身份证320102199001011234", "身份证**************1234"),
+        ("身份证32010219900101123X。", "身份证**************123X。"),
+        ("卡号6222 0212 3456 7890 123", "卡号***************0123"),
+        ("工单12345-20250318-1001，价格1380元", "工单12345-20250318-1001，价格1380元"),
+    ],
+)
+def test_personal_numbers_keep_only_their_last_four_digits(raw: str, masked: str) -> None:
+    assert mask_pii(raw) == masked
