@@ -36,6 +36,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/crawl.py
 
 es-start:
 	scripts/elasticsearch.sh start
