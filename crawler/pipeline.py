@@ -118,7 +118,9 @@ class Quarantine:
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         self.count += 1
-        log.warning("quarantined %s: %s", origin, reason)
+        # One line per item would flood a terminal on a large bad file; the run's summary
+        # gives the count and the file holds every reason.
+        log.debug("quarantined %s: %s", origin, reason)
 
 
 @dataclass

@@ -1,0 +1,383 @@
+"""12345 hotline exports: imported by hand (CSV, XLSX, JSON) and crawled over HTTP."""
+
+from __future__ import annotations
+
+import io
+import json
+import resource
+from datetime import datetime, timedelta
+from itertools import islice
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crawler.runner import import_rows
+from crawler.sources import HotlineSource
+from crawler.tabular import read_bytes, read_file
+from store.models import SHANGHAI
+from store.sqlite import SqlitePostStore
+from tests.crawler import site_hotline
+from tests.crawler.site_hotline import COLUMNS
+from yuqing.errors import YuqingError
+from yuqing.settings import load_settings
+
+NAME = "hotline"
+GOOD_IDS = [f"{NAME}:HL2025031800{n:02d}" for n in range(1, 6)]
+
+
+def hotline(name: str = NAME, **extra: object) -> dict[str, object]:
+    return {"name": name, "kind": "hotline", "columns": COLUMNS, **extra}
+
+
+def write(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def errors_in(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def test_a_gbk_csv_lands_good_orders_masked_and_reports_bad_rows_by_line(product) -> None:
+    product.sources(hotline())
+    data, expected = site_hotline.csv_export("gbk")
+    result = product.yuqing(
+        "import", str(write(product.root, "export.csv", data)), "--source", NAME
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "hotline: 5 items, 5 new, 0 updated, 0 unchanged, 6 failed" in result.stdout
+    assert "[partial]" in result.stdout
+    assert "6 rejected rows" in result.stderr
+    quarantined = {q["origin"]: q["reason"] for q in product.quarantined(NAME)}
+    assert set(quarantined) == {f"export.csv:{line}" for line in expected}
+    for line, part in expected.items():
+        assert part in quarantined[f"export.csv:{line}"]
+        assert quarantined[f"export.csv:{line}"].startswith(f"line {line}:")
+    assert "column 受理时间" in quarantined["export.csv:7"]
+    assert "missing 诉求分类, 诉求标题, 诉求内容" in quarantined["export.csv:3"]
+
+    store = product.store()
+    assert store.count() == 5
+    posts = store.get_many(GOOD_IDS)
+    one = posts[f"{NAME}:HL202503180001"]
+    assert (one.kind, one.case_no, one.channel, one.assigned_department, one.status) == (
+        "hotline",
+        "HL202503180001",
+        "电话",
+        "市水务集团",
+        "已办结",
+    )
+    assert one.author is None and (one.region, one.category) == ("临江区", "城乡建设")
+    assert one.published_at == site_hotline.when("2025-03-18 09:15:00")
+    assert one.deadline == datetime(2025, 3, 21, 18, 0, tzinfo=SHANGHAI)
+    assert one.deadline.utcoffset() == timedelta(hours=8)
+    assert one.reply is not None and one.reply.text == "您好，第1号工单已处理。"
+    assert one.reply.replied_at == datetime(2025, 3, 19, 10, 1, tzinfo=SHANGHAI)
+    for number in ("13912345678", "110101199003071234", "6222 0212 3456 7890 123", "87654321"):
+        assert number not in one.text
+    for masked in ("*******5678", "**************1234", "***************0123", "********4321"):
+        assert masked in one.text
+    assert 0 <= one.sentiment <= 1 and one.keywords
+    two = posts[f"{NAME}:HL202503180002"]
+    assert two.text == "夜间施工噪音扰民，\n凌晨两点仍在施工，\n请处理。"
+    assert two.reply is None and two.status == "办理中"
+    assert posts[f"{NAME}:HL202503180004"].title == ""
+
+
+def test_xlsx_json_and_the_same_csv_again_give_the_same_posts(product) -> None:
+    product.sources(hotline())
+    csv_data, _ = site_hotline.csv_export("gbk")
+    csv_path = write(product.root, "export.csv", csv_data)
+    assert product.yuqing("import", str(csv_path), "--source", NAME).returncode == 0
+    before = {
+        post_id: post.content_hash() for post_id, post in product.store().get_many(GOOD_IDS).items()
+    }
+
+    xlsx_data, xlsx_bad = site_hotline.xlsx_export()
+    json_data, json_bad = site_hotline.json_export()
+    exports = [
+        ("export.xlsx", xlsx_data, {f"export.xlsx:{row}": part for row, part in xlsx_bad.items()}),
+        ("export.json", json_data, {f"export.json{at}": part for at, part in json_bad.items()}),
+        ("export.csv", csv_data, None),
+    ]
+    for name, data, bad in exports:
+        path = write(product.root, name, data)
+        result = product.yuqing("import", str(path), "--source", NAME)
+        assert result.returncode == 0, result.stderr
+        # Same content, same hash: nothing is created or rewritten.
+        assert "hotline: 5 items, 0 new, 0 updated, 5 unchanged" in result.stdout, name
+        if bad is not None:
+            reasons = {q["origin"]: q["reason"] for q in product.quarantined(NAME)}
+            for origin, part in bad.items():
+                assert part in reasons[origin], (origin, reasons.get(origin))
+    after = product.store().get_many(GOOD_IDS)
+    assert {post_id: post.content_hash() for post_id, post in after.items()} == before
+    assert product.store().count() == 5
+
+
+def test_an_empty_file_or_one_in_the_wrong_encoding_is_one_clear_error(product) -> None:
+    product.sources(hotline(), hotline("hotline-utf8", encoding="utf-8"))
+    gbk = write(product.root, "gbk.csv", site_hotline.csv_export("gbk")[0])
+    cases = [
+        (write(product.root, "empty.csv", b""), NAME, ["empty.csv: the file is empty"]),
+        (
+            gbk,
+            "hotline-utf8",
+            ["gbk.csv is not utf-8 text as source hotline-utf8 says", "looks like gb18030"],
+        ),
+        (
+            write(product.root, "other.csv", "编号,时间\n1,2\n".encode()),
+            NAME,
+            ["no header row", "line 1 has 编号, 时间; missing 工单编号; 受理时间"],
+        ),
+    ]
+    for path, source, messages in cases:
+        result = product.yuqing("import", str(path), "--source", source)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        (error,) = errors_in(result.stderr)
+        for message in messages:
+            assert message in error
+    assert product.store().count() == 0
+
+
+def test_a_crawl_reads_the_export_over_http_and_a_second_crawl_adds_nothing(product) -> None:
+    product.sources(
+        hotline(url=product.url("/hotline/export.csv")),
+        hotline("hotline-empty", url=product.url("/hotline/empty.csv")),
+    )
+    _, expected = site_hotline.csv_export("gbk")
+    first = product.yuqing("crawl", NAME)
+    assert first.returncode == 0, first.stderr
+    assert "hotline: 5 items, 5 new, 0 updated, 0 unchanged, 6 failed" in first.stdout
+    origins = {q["origin"] for q in product.quarantined(NAME)}
+    assert origins == {f"export.csv:{line}" for line in expected}
+    assert product.store().get(GOOD_IDS[0]).reply.text == "您好，第1号工单已处理。"
+
+    second = product.yuqing("crawl", NAME)
+    assert second.returncode == 0, second.stderr
+    assert "hotline: 5 items, 0 new, 0 updated, 5 unchanged" in second.stdout
+    assert product.server.hits["/hotline/export.csv"] == 2
+    assert product.store().count() == 5
+
+    empty = product.yuqing("crawl", "hotline-empty")
+    assert empty.returncode == 0 and "Traceback" not in empty.stderr
+    assert "hotline-empty: 0 items" in empty.stdout and "[partial]" in empty.stdout
+    assert "empty.csv: the file is empty" in empty.stderr
+
+
+# -- a 50 MB export ----------------------------------------------------------------------------
+
+BIG_BYTES = 50 * 1024 * 1024
+PIPELINE_ROWS = 3000
+
+
+@pytest.fixture(scope="module")
+def big_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, dict[int, str]]:
+    """A GBK export of short orders, a bad row every 997 and a two-line text every 1999."""
+    path = tmp_path_factory.mktemp("big") / "big.csv"
+    bad: dict[int, str] = {}
+    good = 0
+    with path.open("wb") as out:
+        out.write((",".join(COLUMNS.values()) + "\r\n").encode("gbk"))
+        line, size, n = 2, 0, 0
+        while size < BIG_BYTES:
+            n += 1
+            row, part = _big_row(n)
+            if part is None:
+                good += 1
+            else:
+                bad[line] = part
+            data = row.encode("gbk")
+            out.write(data)
+            size += len(data)
+            line += row.count("\n")
+    return path, good, bad
+
+
+def _big_row(n: int) -> tuple[str, str | None]:
+    case, at = f"HLB{n:08d}", f"2025-03-18 {n % 24:02d}:{n % 60:02d}"
+    text = f'"停水第{n % 7}天\n请处理"' if n % 1999 == 0 else f"小区停水第{n % 31}天"
+    fields = [
+        case,
+        at,
+        "电话",
+        "临江区",
+        "城建",
+        "",
+        text,
+        "水务集团",
+        "办理中",
+        "2025-03-20",
+        "",
+        "",
+    ]
+    part = None
+    if n % 997 == 0:
+        kind = (n // 997) % 3
+        if kind == 0:
+            fields, part = fields[:5], "missing 诉求标题"
+        elif kind == 1:
+            fields[1], part = "2025-02-30 08:00", "column 受理时间"
+        else:
+            fields[0], part = "", "no case number"
+    return ",".join(fields) + "\r\n", part
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def test_a_50_mb_csv_is_streamed_and_its_bad_rows_reported_by_line(big_export) -> None:
+    path, good, bad = big_export
+    source = HotlineSource(name=NAME, kind="hotline", columns=COLUMNS)
+    peak_before = _peak_rss_mb()
+    reasons, seen, last = {}, 0, ""
+    for origin, raw, reason in read_file(path, source):
+        if raw is None:
+            reasons[origin] = reason
+        else:
+            seen, last = seen + 1, origin
+    assert path.stat().st_size >= BIG_BYTES
+    assert seen == good > 400_000
+    assert set(reasons) == {f"big.csv:{line}" for line in bad}
+    for line, part in bad.items():
+        assert part in reasons[f"big.csv:{line}"] and f"line {line}" in reasons[f"big.csv:{line}"]
+    # Lines are counted through every two-line text up to the last row of the file.
+    with path.open("rb") as stream:
+        assert last == f"big.csv:{sum(1 for _ in stream)}"
+    # Holding the rows would take gigabytes; streaming keeps the process where it was.
+    assert _peak_rss_mb() - peak_before < 200
+
+
+def test_the_large_export_lands_through_the_pipeline_in_a_real_store(big_export, tmp_path) -> None:
+    path, _, bad = big_export
+    settings = load_settings(
+        data_dir=tmp_path,
+        store={"backend": "sqlite", "sqlite_path": tmp_path / "posts.db"},
+        database={"url": f"sqlite:///{tmp_path}/tracker.db"},
+        crawler={
+            "sources_file": tmp_path / "sources.yaml",
+            "spool_dir": tmp_path / "spool",
+            "quarantine_dir": tmp_path / "quarantine",
+        },
+    )
+    blocks = {"sources": [hotline()]}
+    settings.crawler.sources_file.write_text(yaml.safe_dump(blocks, allow_unicode=True), "utf-8")
+    source = HotlineSource(name=NAME, kind="hotline", columns=COLUMNS)
+    # Only the first rows: analysing every post of 50 MB takes far longer than a test may.
+    summary = import_rows(settings, NAME, islice(read_file(path, source), PIPELINE_ROWS))
+    last_line = PIPELINE_ROWS + 1 + PIPELINE_ROWS // 1999
+    bad_here = {line: part for line, part in bad.items() if line <= last_line}
+    assert summary.created == PIPELINE_ROWS - len(bad_here) and summary.quarantined == 3
+    assert SqlitePostStore(tmp_path / "posts.db").count() == summary.created
+    quarantine = tmp_path / "quarantine" / f"{NAME}.jsonl"
+    records = [json.loads(line) for line in quarantine.read_text("utf-8").splitlines()]
+    assert {r["origin"]: r["reason"].split(":")[0] for r in records} == {
+        f"big.csv:{line}": f"line {line}" for line in bad_here
+    }
+    again = import_rows(settings, NAME, islice(read_file(path, source), PIPELINE_ROWS))
+    assert (again.created, again.unchanged) == (0, summary.created)
+
+
+# -- read_bytes on its own ---------------------------------------------------------------------
+
+HEADER = "工单编号,受理时间,诉求内容"
+SHORT = HotlineSource(
+    name="short",
+    kind="hotline",
+    columns={"case_no": "工单编号", "published_at": "受理时间", "text": "诉求内容"},
+)
+
+
+def read(data: bytes | str, name: str = "e.csv", **changes: object) -> list[tuple]:
+    source = SHORT.model_copy(update=changes)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return [(o, r and r["case_no"], why) for o, r, why in read_bytes(raw, source, name=name)]
+
+
+def fails(data: bytes | str, name: str = "e.csv", **changes: object) -> str:
+    with pytest.raises(YuqingError) as caught:
+        read(data, name, **changes)
+    return str(caught.value)
+
+
+def test_csv_lines_are_physical_lines_through_quotes_bom_and_a_title_block() -> None:
+    text = f'\ufeff12345工单导出\r\n\r\n {HEADER} \r\nA,2025-03-18,"一\r\n二"\r\n\r\n'
+    text += "B,2025-03-18,三\r\n"
+    assert read(text) == [("e.csv:4", "A", None), ("e.csv:7", "B", None)]
+    # A trailing separator is an empty extra column, not a shifted row.
+    assert read(f"{HEADER},\nA,2025-03-18,文,\n") == [("e.csv:2", "A", None)]
+    tabbed = f"{HEADER}\nA\t2025-03-18\t文\n".replace(",", "\t").encode("utf-16")
+    assert read(tabbed) == [("e.csv:2", "A", None)]
+
+
+def test_malformed_csv_rows_are_bad_rows_and_the_next_row_is_read() -> None:
+    rows = read(f"{HEADER}\nA,2025-03-18\nB,2025-03-18,a\rb\nC,昨天下午,文\nD,2025-03-18,文\n")
+    assert [(o, case) for o, case, _ in rows] == [
+        ("e.csv:2", None), ("e.csv:3", None), ("e.csv:4", None), ("e.csv:5", "D"),
+    ]  # fmt: skip
+    assert "missing 诉求内容" in rows[0][2] and "CSV" in rows[1][2]
+    assert rows[2][2] == "line 4: column 受理时间: unknown time format: '昨天下午'"
+
+
+def test_encodings_are_detected_and_a_damaged_line_costs_one_row() -> None:
+    body = "".join(f"G{n},2025-03-18,第{n}条诉求内容\n" for n in range(20_000))
+    data = (
+        (HEADER + "\n" + body).encode("gbk")
+        + b"X,2025-03-18,\xff\xfe\n"
+        + "Z,2025-03-18,尾\n".encode("gbk")
+    )
+    rows = read(data)
+    assert len(rows) == 20_002 and rows[-1] == ("e.csv:20003", "Z", None)
+    assert rows[-2][1] is None and "line 20002 holds bytes ff fe" in rows[-2][2]
+    # A short GBK file reads as GBK, and a UTF-8 file labelled GBK as UTF-8.
+    assert read(f"{HEADER}\n甲,2025-03-18,乙\n".encode("gbk")) == [("e.csv:2", "甲", None)]
+    assert read(f"{HEADER}\n甲,2025-03-18,乙\n", encoding="gbk") == [("e.csv:2", "甲", None)]
+
+
+def test_files_that_cannot_be_read_are_one_error_each() -> None:
+    assert fails(b"") == "e.csv: the file is empty"
+    assert "the file is empty" in fails("\ufeff\r\n\r\n")
+    assert "missing 受理时间" in fails("工单编号,时间,诉求内容\nA,1,2\n")
+    assert "binary data" in fails(b"\x00\x01\x02" * 100)
+    assert "old binary Excel" in fails(b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "e.xls")
+    assert "not a readable XLSX" in fails(b"PK\x03\x04broken", "e.xlsx")
+    assert "unknown encoding" in fails(HEADER, encoding="no-such-codec")
+    assert "unknown fields reply_to" in fails(HEADER, columns={**SHORT.columns, "reply_to": "x"})
+    assert read(HEADER + "\n") == []  # a header and no orders is a quiet day, not an error
+
+
+def test_xlsx_cells_keep_their_types_and_rows_their_numbers() -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["工单编号", "受理时间", "诉求内容"])
+    book.active.append([2025031800001.0, datetime(2025, 3, 18, 9, 30), "停水"])
+    book.active.append([])
+    book.active.append(["B", None, "停电"])
+    out = io.BytesIO()
+    book.save(out)
+    rows = read(out.getvalue(), "export")  # no suffix: the content says it is a workbook
+    assert rows[0] == ("export:2", "2025031800001", None)
+    assert rows[1] == ("export:4", None, "row 4: no received time (受理时间 is empty)")
+
+
+def test_json_arrays_wrapped_arrays_and_json_lines() -> None:
+    one = {"工单编号": "J1", "受理时间": "2025-03-18 09:00", "诉求内容": "文"}
+    two = {"工单编号": "J2", "诉求内容": "文"}
+    as_array = json.dumps([one, two], ensure_ascii=False)
+    wrapped = json.dumps({"code": 0, "data": [one, two]}, ensure_ascii=False)
+    for text in (as_array, wrapped):
+        rows = read(text, "e.json")
+        assert rows[0] == ("e.json[0]", "J1", None) and rows[1][0] == "e.json[1]"
+        assert "no received time" in rows[1][2]
+    lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in (one, two)) + "\n{oops\n"
+    rows = read(lines, "e.jsonl")
+    assert [o for o, _, _ in rows] == ["e.jsonl:1", "e.jsonl:2", "e.jsonl:3"]
+    assert rows[2][2].startswith("line 3: not JSON")
+    assert "missing 工单编号" in fails(json.dumps([{"id": 1}]), "e.json")
+    assert "not valid JSON" in fails("[{", "e.json")
