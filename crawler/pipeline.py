@@ -210,20 +210,7 @@ class PostWriter:
         return self.stats
 
     def _analyse_new(self, batch: list[Post]) -> None:
-        """Analyse posts that are new or changed; the store keeps the analysis of the rest."""
-        stored: dict[str, Post] = {}
-        if not self._store_down:
-            try:
-                stored = self.store.get_many([post.id for post in batch])
-            except StoreUnavailable:
-                stored = {}
-        fresh = [
-            post
-            for post in batch
-            if post.id not in stored or stored[post.id].content_hash() != post.content_hash()
-        ]
-        if fresh:
-            _analyse(fresh)
+        analyse_new(None if self._store_down else self.store, batch)
 
     def _upsert(self, batch: list[Post], *, replay: bool) -> bool:
         try:
@@ -250,6 +237,25 @@ class PostWriter:
             for post in batch:
                 out.write(post.model_dump_json() + "\n")
         self.stats.spooled += len(batch)
+
+
+def analyse_new(store: PostStore | None, posts: list[Post]) -> None:
+    """Analyse the posts that are new or changed, in place; the store keeps the analysis of
+    the rest, so a re-crawl of an unchanged page costs no analysis. Without a store (it is
+    down) every post is analysed."""
+    stored: dict[str, Post] = {}
+    if store is not None:
+        try:
+            stored = store.get_many([post.id for post in posts])
+        except StoreUnavailable:
+            stored = {}
+    fresh = [
+        post
+        for post in posts
+        if post.id not in stored or stored[post.id].content_hash() != post.content_hash()
+    ]
+    if fresh:
+        _analyse(fresh)
 
 
 def _analyse(batch: list[Post]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from crawler.pipeline import analyse_new
 from store.base import PostStore, describe_validation_error
 from store.models import SHANGHAI, Post
 from yuqing.errors import InputError
@@ -97,46 +98,25 @@ def _flush(
     analyse: bool,
     progress: Callable[[int], None] | None,
 ) -> None:
-    valid: list[tuple[int, dict[str, Any]]] = []
+    valid: list[tuple[int, Post]] = []
     for number, row in batch:
         try:
-            Post.model_validate(row)
+            valid.append((number, Post.model_validate(row)))
         except ValidationError as exc:
-            report.rejected.append(
-                Rejected(
-                    number, describe_validation_error(exc), json.dumps(row, ensure_ascii=False)
-                )
-            )
-            continue
-        valid.append((number, row))
-    if analyse and valid:
-        _analyse_changed(store, [row for _, row in valid])
-    result = store.upsert([row for _, row in valid])
+            raw = json.dumps(row, ensure_ascii=False)
+            report.rejected.append(Rejected(number, describe_validation_error(exc), raw))
+    posts = [post for _, post in valid]
+    if analyse and posts:
+        analyse_new(store, posts)
+    result = store.upsert(posts)
     for failure in result.failures:
-        number, row = valid[failure.index]
-        report.rejected.append(
-            Rejected(number, failure.reason, json.dumps(row, ensure_ascii=False))
-        )
+        number, post = valid[failure.index]
+        report.rejected.append(Rejected(number, failure.reason, post.model_dump_json()))
     report.created += result.created
     report.updated += result.updated
     report.unchanged += result.unchanged
     if progress is not None:
         progress(len(batch))
-
-
-def _analyse_changed(store: PostStore, rows: list[dict[str, Any]]) -> None:
-    """Analyse only posts that are new or whose content changed; the store keeps the rest."""
-    from analysis.enrich import enrich
-
-    stored = store.get_many([row["id"] for row in rows])
-    todo = []
-    for row in rows:
-        old = stored.get(row["id"])
-        if old is not None and old.content_hash() == Post.model_validate(row).content_hash():
-            continue
-        todo.append(row)
-    if todo:
-        enrich(todo)
 
 
 def _quarantine(directory: Path, label: str, rejected: list[Rejected]) -> Path:
