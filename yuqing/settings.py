@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     admin_password: SecretStr = SecretStr(DEFAULT_ADMIN_PASSWORD)
     data_dir: Path = Path("var")
+    # Derived data that can be rebuilt at any time (e.g. compact model tables).
+    cache_dir: Path = Path("var/cache")
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     store: StoreSettings = StoreSettings()
