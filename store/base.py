@@ -236,3 +236,12 @@ def ranked(counts: Mapping[Any, int]) -> list[Bucket]:
         ((str(k), n) for k, n in counts.items() if n > 0), key=lambda kn: (-kn[1], kn[0])
     )
     return [Bucket(key=k, count=n) for k, n in ordered]
+
+
+def same_but_fetch_time(new: Post, old: Post) -> bool:
+    """Whether two copies of a post differ at most in when they were fetched."""
+
+    def dump(post: Post) -> dict[str, Any]:
+        return post.model_dump(mode="json", exclude_none=True, exclude={"fetched_at"})
+
+    return dump(new) == dump(old)

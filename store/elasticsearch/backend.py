@@ -253,7 +253,7 @@ class ElasticsearchPostStore:
             copies = [old.index, *old.stale_indices]
             stale = [name for name in copies if name != target]
             if old.content_hash == content_hash:
-                if _same_ignoring_fetch_time(merged, old.post) and not old.stale_indices:
+                if base.same_but_fetch_time(merged, old.post) and not old.stale_indices:
                     result.unchanged += 1
                     continue
                 # An analysis-only change is not new content: scan must not hand it out again.
@@ -815,13 +815,6 @@ def _bulk_chunks(
         size += item
     if start < len(operations):
         yield operations[start:]
-
-
-def _same_ignoring_fetch_time(new: Post, old: Post) -> bool:
-    def dump(post: Post) -> dict[str, Any]:
-        return post.model_dump(mode="json", exclude_none=True, exclude={"fetched_at"})
-
-    return dump(new) == dump(old)
 
 
 def _is_time_key(values: list[Any]) -> bool:

@@ -168,7 +168,8 @@ class SqlitePostStore:
                     fts_inserts.append(_fts_row(rowid, post))
                     result.created += 1
                     continue
-                merged = base.keep_analysis(post, Post.model_validate_json(old["doc"]))
+                stored = Post.model_validate_json(old["doc"])
+                merged = base.keep_analysis(post, stored)
                 doc = _doc(merged)
                 if old["content_hash"] != content_hash:
                     seq += 1
@@ -177,7 +178,7 @@ class SqlitePostStore:
                     )
                     fts_deletes.append((old["rowid"],))
                     fts_inserts.append(_fts_row(old["rowid"], merged))
-                elif doc != old["doc"] and not _same_but_fetch_time(doc, old["doc"]):
+                elif doc != old["doc"] and not base.same_but_fetch_time(merged, stored):
                     analysis_updates.append((*_analysis_columns(merged), doc, old["rowid"]))
                 else:
                     result.unchanged += 1
@@ -476,13 +477,6 @@ def _fts_row(rowid: int, post: Post) -> tuple[int, str, str, str]:
 
 def _doc(post: Post) -> str:
     return post.model_dump_json(exclude_none=True)
-
-
-def _same_but_fetch_time(new_doc: str, old_doc: str) -> bool:
-    new, old = json.loads(new_doc), json.loads(old_doc)
-    new.pop("fetched_at", None)
-    old.pop("fetched_at", None)
-    return new == old
 
 
 __all__ = ["SqlitePostStore", "SHANGHAI"]
