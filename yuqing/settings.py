@@ -73,6 +73,70 @@ class CrawlerSettings(BaseModel):
     user_agent: str = "yuqing-monitor/0.1 (+opinion-response office)"
 
 
+class AnalysisSettings(BaseModel):
+    """Per-post analysis and the clustering job."""
+
+    # A model retrained by `yuqing train-sentiment`; SnowNLP's shipped model while it is absent.
+    sentiment_model: Path = Path("var/models/sentiment.marshal")
+    departments_file: Path = CONFIG_DIR / "departments.yaml"
+    hot_issues_file: Path = CONFIG_DIR / "hot_issues.yaml"
+    # How often the scheduler runs the clustering and hot-issue pass.
+    interval_seconds: int = Field(default=30, ge=5, le=3600)
+
+
+class AlertChannel(BaseModel):
+    """One place alerts are delivered to."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str
+    kind: Literal["webhook", "wecom", "dingtalk", "email"]
+    # webhook / wecom / dingtalk: the robot's or receiver's URL (the key is part of it)
+    url: str | None = None
+    # dingtalk: the robot's signing secret ("加签"), when the robot has one
+    secret: SecretStr | None = None
+    # email over SMTP
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    starttls: bool = False
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str | None = None
+    recipients: list[str] = []
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    # Only alerts at or above this level go here.
+    min_level: Literal["normal", "urgent"] = "normal"
+
+    @model_validator(mode="after")
+    def _complete(self) -> AlertChannel:
+        if self.kind == "email":
+            if not (self.smtp_host and self.sender and self.recipients):
+                raise ValueError(
+                    f"alert channel {self.name}: email needs smtp_host, sender and recipients"
+                )
+        elif not self.url:
+            raise ValueError(f"alert channel {self.name}: {self.kind} needs url")
+        return self
+
+
+class AlertSettings(BaseModel):
+    """When hot issues become alerts and where they go."""
+
+    # A cluster whose hot score reaches this fires an alert; `urgent_score` marks it urgent.
+    threshold: float = Field(default=60.0, ge=0)
+    urgent_score: float = Field(default=80.0, ge=0)
+    # No second alert for the same cluster within this window unless its score rises by
+    # `rearm_delta` or it turns urgent.
+    suppression_minutes: int = Field(default=360, ge=0)
+    rearm_delta: float = Field(default=15.0, ge=0)
+    # Non-urgent alerts raised in quiet hours (local time, "22:00"-"07:00") wait for their end.
+    quiet_hours: tuple[str, str] | None = None
+    # Attempts per delivery within one pass; failures are recorded and retried next pass.
+    attempts: int = Field(default=3, ge=1, le=10)
+    max_passes: int = Field(default=20, ge=1)
+    channels: list[AlertChannel] = []
+
+
 class TestEngines(BaseModel):
     """Engines the test suite may use; unset means the tests that need them are skipped."""
 
@@ -102,6 +166,8 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
     crawler: CrawlerSettings = CrawlerSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
+    alerts: AlertSettings = AlertSettings()
     test: TestEngines = TestEngines()
     # CI sets CI=true; then a test whose engine is missing fails instead of being skipped.
     ci: bool = Field(default=False, validation_alias=AliasChoices("YUQING_CI", "CI"))
