@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.alerts.views import router as alerts_router
 from api.auth import service as auth_service
 from api.auth.views import router as auth_router
 from api.database import make_engine, make_session_factory, migrate, ping
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None, store: PostStore | None = None)
     app.include_router(auth_router)
     # Belt and braces: these routers refuse anonymous calls even if an endpoint forgot a role.
     signed_in = [Depends(get_current_user)]
+    app.include_router(alerts_router, dependencies=signed_in)
     app.include_router(departments_router, dependencies=signed_in)
     app.include_router(issues_router, dependencies=signed_in)
     app.include_router(posts_router, dependencies=signed_in)

@@ -119,24 +119,17 @@ def rows_of(items: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any], 
 def stages(name: str, raw: list[dict[str, Any]]) -> dict[str, float]:
     """Each stage alone on the same items, in items per second."""
     from analysis.enrich import enrich
+    from analysis.neardup import NearDupIndex
     from crawler.pipeline import prepare
     from store.sqlite import SqlitePostStore
 
     started = time.perf_counter()
     posts = [prepare(item, name) for item in raw]
     prepare_rate = len(raw) / (time.perf_counter() - started)
-    rows = [
-        p.model_dump(include={"title", "text", "sentiment", "tokens", "keywords"}) for p in posts
-    ]
     started = time.perf_counter()
-    enrich(rows)
-    analysis_rate = len(rows) / (time.perf_counter() - started)
-    for post, row in zip(posts, rows, strict=True):
-        post.sentiment, post.tokens, post.keywords = (
-            row["sentiment"],
-            row["tokens"],
-            row["keywords"],
-        )
+    with tempfile.TemporaryDirectory() as tmp:
+        enrich(posts, index=NearDupIndex(Path(tmp) / "neardup.db"))
+    analysis_rate = len(posts) / (time.perf_counter() - started)
     with tempfile.TemporaryDirectory() as tmp:
         store = SqlitePostStore(Path(tmp) / "p.db")
         started = time.perf_counter()

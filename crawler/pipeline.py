@@ -259,13 +259,7 @@ def analyse_new(store: PostStore | None, posts: list[Post]) -> None:
 
 
 def _analyse(batch: list[Post]) -> None:
-    """Fill the analysis fields the posts lack (words, keywords, sentiment), in place."""
+    """Fill the analysis fields the posts lack (sentiment, words, fingerprint, ...), in place."""
     from analysis.enrich import enrich
 
-    rows = [post.model_dump(include={"title", "text", "sentiment", "tokens", "keywords"})
-            for post in batch]  # fmt: skip
-    enrich(rows)
-    for post, row in zip(batch, rows, strict=True):
-        post.sentiment = row["sentiment"]
-        post.tokens = row["tokens"]
-        post.keywords = row["keywords"]
+    enrich(batch)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.receivers import receiver  # noqa: F401 (a fixture for every test)
 from yuqing.settings import Settings, load_settings
 
 pytest.register_assert_rewrite("tests.store.contract")

@@ -6,6 +6,7 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -89,6 +90,7 @@ def demo(
     posts arrive as they are analysed; with --no-serve the crawl runs to its end and prints
     one summary line per source.
     """
+    from yuqing.analysis_job import make_job, run_in_background, summary
     from yuqing.demo.site import serve as serve_site
 
     settings = _settings()
@@ -109,12 +111,16 @@ def demo(
             done = subprocess.run(command, stdin=subprocess.DEVNULL)
             if done.returncode != 0:
                 raise typer.Exit(done.returncode)
+            typer.echo(summary(make_job(settings).run()))
             return
         typer.echo(f"crawling {', '.join(demo_sources)} in the background...")
         crawl = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        stop = threading.Event()
+        run_in_background(settings, stop)
         try:
             _serve(settings, host, port, demo=True)
         finally:
+            stop.set()
             if crawl.poll() is None:
                 crawl.terminate()
                 crawl.wait(timeout=30)
@@ -182,7 +188,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, demo: bool
 
 @app.command()
 def scheduler() -> None:
-    """Run the periodic jobs (retention now; crawling, clustering, SLA checks as they land)."""
+    """Run the periodic jobs: crawling, clustering and alerts, retention."""
     from yuqing.scheduler import build_scheduler
 
     sched = build_scheduler(_settings())
@@ -332,6 +338,59 @@ def stats() -> None:
         ("top keywords", agg.top_keywords),
     ):
         typer.echo(f"{title}: " + ", ".join(f"{b.key} {b.count}" for b in buckets))
+
+
+@app.command()
+def analyze(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the pass's figures as JSON.")
+    ] = False,
+) -> None:
+    """Run one pass of the clustering job: cluster new posts, score topics, raise alerts."""
+    from yuqing.analysis_job import make_job, summary
+
+    result = make_job(_settings()).run()
+    typer.echo(json.dumps(result.as_dict(), ensure_ascii=False) if as_json else summary(result))
+
+
+@app.command("hot-issues")
+def hot_issues(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    include_all: Annotated[
+        bool, typer.Option("--all", help="Also expired and dismissed ones.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+    members: Annotated[int, typer.Option(min=0, max=1000, help="Members listed per issue.")] = 50,
+) -> None:
+    """The current hot issues, hottest first, with their members and why they were flagged."""
+    from api.alerts import service
+    from api.database import migrate, session_scope
+
+    settings = _settings()
+    migrate(settings.database.url)
+    with session_scope(settings.database.url) as session:
+        rows, total = service.list_hot(session=session, include_all=include_all, limit=limit)
+        details = [service.detail(session, row, members) for row in rows]
+    if as_json:
+        typer.echo(
+            json.dumps([d.model_dump(mode="json") for d in details], ensure_ascii=False, indent=1)
+        )
+        return
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(settings.timezone)
+    typer.echo(f"{total} hot issues")
+    for d in details:
+        typer.echo(f"\n#{d.id} [{d.score:.0f}{' 紧急' if d.urgent else ''}] {d.title}")
+        typer.echo(f"  关键词: {' '.join(d.keywords)}  帖子: {d.size}  状态: {d.status}")
+        flagged = f"{d.flagged_at.astimezone(tz):%Y-%m-%d %H:%M}" if d.flagged_at else "-"
+        typer.echo(f"  首次出现 {d.first_seen.astimezone(tz):%Y-%m-%d %H:%M}  标记于 {flagged}")
+        for line in d.explanation:
+            typer.echo(f"  - {line}")
+        if d.flag_explanation and d.flag_explanation != d.explanation:
+            typer.echo(f"  标记时（{d.flag_score:.0f}分）：")
+            for line in d.flag_explanation:
+                typer.echo(f"  - {line}")
 
 
 @app.command()

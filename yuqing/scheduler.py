@@ -37,6 +37,13 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
             name=f"drop posts older than {days} days",
             **JOB_DEFAULTS,
         )
+    scheduler.add_job(
+        _logged("analyze", _analysis_pass(settings)),
+        IntervalTrigger(seconds=settings.analysis.interval_seconds, timezone=settings.timezone),
+        id="analyze",
+        name="cluster new posts, score hot issues, deliver alerts",
+        **JOB_DEFAULTS,
+    )
     for source in load_sources(settings.crawler.sources_file).values():
         if not source.enabled or source.schedule is None:
             continue
@@ -54,6 +61,21 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
             **JOB_DEFAULTS,
         )
     return scheduler
+
+
+def _analysis_pass(settings: Settings) -> Callable[[], str]:
+    """The clustering job, in this process (it is pure Python; no reactor to restart)."""
+    from yuqing.analysis_job import make_job, summary
+
+    job = None
+
+    def run() -> str:
+        nonlocal job
+        if job is None:
+            job = make_job(settings)
+        return summary(job.run())
+
+    return run
 
 
 CRAWL_TIMEOUT_SECONDS = 3 * 3600

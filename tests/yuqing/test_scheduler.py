@@ -27,10 +27,12 @@ def test_each_scheduled_source_gets_a_job_and_runs_do_not_overlap(tmp_path: Path
         data_dir=tmp_path,
         store={"sqlite_path": tmp_path / "posts.db", "retention_days": 90},
         crawler={"sources_file": tmp_path / "sources.yaml"},
+        analysis={"interval_seconds": 45},
     )
     scheduler = build_scheduler(settings)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"retention", "crawl:fast", "crawl:hourly"}
+    assert set(jobs) == {"retention", "analyze", "crawl:fast", "crawl:hourly"}
+    assert jobs["analyze"].trigger.interval.total_seconds() == 45
     assert jobs["crawl:fast"].trigger.interval.total_seconds() == 600
     assert str(jobs["crawl:hourly"].trigger.fields[6]) == "5"  # the minute field
     for job in jobs.values():

@@ -1,0 +1,1 @@
+"""Hot issues found by the clustering job, and the alerts they raise."""
