@@ -1,9 +1,10 @@
 """Per-post analysis, applied in the crawl pipeline before storage.
 
 For a batch of posts: sentiment (SnowNLP's score through the exact fast path), one jieba
-segmentation (tokens), TF-IDF keywords from those tokens, a SimHash fingerprint, the link to
-the post's first occurrence when it is a near duplicate, and a department guess with its
-confidence. Fields a post already carries are kept.
+segmentation (tokens), TF-IDF keywords from those tokens, a SimHash fingerprint of the words,
+the link to the post's first occurrence when it is a near duplicate (MinHash of its character
+3-grams, `analysis.neardup`), and a department guess with its confidence. Fields a post
+already carries are kept.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 
-from analysis import simhash
+from analysis import minhash, simhash
 from analysis.neardup import Entry, NearDupIndex
 from analysis.sentiment import score_many
 from analysis.text import keywords_of, segment
@@ -72,15 +73,16 @@ def enrich(posts: list[Post], *, index: NearDupIndex | None = None) -> None:
                 )
                 post.department_guess = guess.department_name
                 post.department_confidence = round(guess.confidence, 3)
+    texts = [f"{post.title} {post.text}" for post in posts]
     entries = [
         Entry(
             post_id=post.id,
-            simhash=simhash.from_hex(post.simhash) if post.simhash else None,
-            words=len(post.tokens or []),
+            signature=signature,
+            shingles=count,
             published=post.published_at,
             repost_of=post.is_repost_of,
         )
-        for post in posts
+        for post, (signature, count) in zip(posts, minhash.signatures(texts), strict=True)
     ]
     roots = (index or default_index()).link(entries)
     for post, root in zip(posts, roots, strict=True):

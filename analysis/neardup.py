@@ -1,14 +1,14 @@
 """Near-duplicate links: each post that copies an earlier one points at its first occurrence.
 
-Fingerprints (64-bit SimHash) live in a small SQLite file beside the data (`var/neardup.db`),
-shared by every crawl process, whichever post store is configured. Two posts are near
-duplicates when their fingerprints differ in at most `MAX_DISTANCE` bits. The 64 bits are cut
-into four 16-bit bands; two fingerprints that close agree on at least one band, so candidates
-are found by four indexed lookups, never by comparing with every post.
+MinHash signatures (`analysis.minhash`) of recent posts live in a small SQLite file beside the
+data (`var/neardup.db`), shared by every crawl process whichever post store is configured.
+Two posts are near duplicates when the estimated Jaccard similarity of their character
+3-grams reaches `MIN_SIMILARITY`. Candidates are found through the signatures' LSH bands (an
+indexed lookup of 16 keys), never by comparing with every post.
 
 A post linked to a post that is itself a copy points at that post's first occurrence, so a
-copy-paste campaign forms one star around the post that started it. Posts with fewer than
-`MIN_WORDS` words are fingerprinted but never linked: short texts collide too easily.
+copy-paste campaign forms one star around the post that started it. Texts with fewer than
+`MIN_SHINGLES` 3-grams are recorded but never linked: short texts collide too easily.
 """
 
 from __future__ import annotations
@@ -19,54 +19,53 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-MAX_DISTANCE = 3
-MIN_WORDS = 6
+import numpy as np
+
+from analysis import minhash
+
+MIN_SIMILARITY = 0.6
+MIN_SHINGLES = 12
 KEEP_DAYS = 30
-_MASK16 = 0xFFFF
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS fingerprints (
+CREATE TABLE IF NOT EXISTS signatures (
     post_id TEXT PRIMARY KEY,
-    simhash INTEGER NOT NULL,      -- as a signed 64-bit integer
     root TEXT NOT NULL,            -- the first occurrence (the post itself when it is one)
     published INTEGER NOT NULL,    -- microseconds since the epoch
-    b0 INTEGER NOT NULL, b1 INTEGER NOT NULL, b2 INTEGER NOT NULL, b3 INTEGER NOT NULL
+    linkable INTEGER NOT NULL,     -- long enough to be linked
+    signature BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS fp_b0 ON fingerprints (b0);
-CREATE INDEX IF NOT EXISTS fp_b1 ON fingerprints (b1);
-CREATE INDEX IF NOT EXISTS fp_b2 ON fingerprints (b2);
-CREATE INDEX IF NOT EXISTS fp_b3 ON fingerprints (b3);
-CREATE INDEX IF NOT EXISTS fp_published ON fingerprints (published);
+CREATE INDEX IF NOT EXISTS signatures_published ON signatures (published);
+CREATE TABLE IF NOT EXISTS bands (
+    key INTEGER NOT NULL,          -- band number mixed into the band's hash
+    post_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bands_key ON bands (key);
+CREATE INDEX IF NOT EXISTS bands_post ON bands (post_id);
 """
-
-
-def _bands(value: int) -> tuple[int, int, int, int]:
-    return tuple((value >> shift) & _MASK16 for shift in (48, 32, 16, 0))  # type: ignore[return-value]
-
-
-def _signed(value: int) -> int:
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def _unsigned(value: int) -> int:
-    return value + (1 << 64) if value < 0 else value
 
 
 def _micros(value: datetime) -> int:
     return int(value.timestamp() * 1_000_000)
 
 
+def _keys(signature: np.ndarray) -> list[int]:
+    # the band number goes into the key, so equal rows in different bands do not collide
+    return [(k ^ (band * 0x9E3779B97F4A7C15)) & ((1 << 63) - 1)
+            for band, k in enumerate(minhash.band_keys(signature))]  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     post_id: str
-    simhash: int | None
-    words: int
+    signature: np.ndarray | None
+    shingles: int
     published: datetime
     repost_of: str | None = None
 
 
 class NearDupIndex:
-    """The fingerprints of recent posts; `link` finds each new post's first occurrence."""
+    """The signatures of recent posts; `link` finds each new post's first occurrence."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -94,40 +93,43 @@ class NearDupIndex:
             db = self._db()
             with db:
                 for entry in entries:
-                    root = self._find(db, entry)
+                    keys = _keys(entry.signature) if entry.signature is not None else []
+                    root = self._find(db, entry, keys)
                     out.append(root)
-                    if entry.simhash is None:
-                        db.execute("DELETE FROM fingerprints WHERE post_id = ?", (entry.post_id,))
+                    db.execute("DELETE FROM bands WHERE post_id = ?", (entry.post_id,))
+                    if entry.signature is None:
+                        db.execute("DELETE FROM signatures WHERE post_id = ?", (entry.post_id,))
                         continue
+                    linkable = entry.shingles >= MIN_SHINGLES
                     db.execute(
-                        "INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            entry.post_id,
-                            _signed(entry.simhash),
-                            root or entry.post_id,
-                            _micros(entry.published),
-                            *_bands(entry.simhash),
-                        ),
-                    )
+                        "INSERT OR REPLACE INTO signatures VALUES (?, ?, ?, ?, ?)",
+                        (entry.post_id, root or entry.post_id, _micros(entry.published),
+                         int(linkable), minhash.to_bytes(entry.signature)),
+                    )  # fmt: skip
+                    if linkable:
+                        db.executemany(
+                            "INSERT INTO bands VALUES (?, ?)", [(k, entry.post_id) for k in keys]
+                        )
         return out
 
-    def _find(self, db: sqlite3.Connection, entry: Entry) -> str | None:
+    def _find(self, db: sqlite3.Connection, entry: Entry, keys: list[int]) -> str | None:
         if entry.repost_of:
             row = db.execute(
-                "SELECT root FROM fingerprints WHERE post_id = ?", (entry.repost_of,)
+                "SELECT root FROM signatures WHERE post_id = ?", (entry.repost_of,)
             ).fetchone()
             return row[0] if row else entry.repost_of
-        if entry.simhash is None or entry.words < MIN_WORDS:
+        if entry.signature is None or entry.shingles < MIN_SHINGLES:
             return None
-        b0, b1, b2, b3 = _bands(entry.simhash)
+        marks = ",".join("?" * len(keys))
         rows = db.execute(
-            "SELECT post_id, simhash, root, published FROM fingerprints"
-            " WHERE (b0 = ? OR b1 = ? OR b2 = ? OR b3 = ?) AND post_id != ?",
-            (b0, b1, b2, b3, entry.post_id),
+            "SELECT s.post_id, s.root, s.published, s.signature FROM signatures s"
+            f" WHERE s.post_id IN (SELECT post_id FROM bands WHERE key IN ({marks}))"
+            " AND s.post_id != ?",
+            (*keys, entry.post_id),
         ).fetchall()
         best: tuple[int, str] | None = None
-        for _post_id, simhash, root, published in rows:
-            if (_unsigned(simhash) ^ entry.simhash).bit_count() > MAX_DISTANCE:
+        for _post_id, root, published, blob in rows:
+            if minhash.similarity(entry.signature, minhash.from_bytes(blob)) < MIN_SIMILARITY:
                 continue
             if root == entry.post_id:  # a copy of this very post: it is the first occurrence
                 return None
@@ -136,12 +138,17 @@ class NearDupIndex:
         return best[1] if best else None
 
     def prune(self, now: datetime, keep_days: int = KEEP_DAYS) -> int:
-        """Forget fingerprints of posts published more than `keep_days` before `now`."""
+        """Forget the signatures of posts published more than `keep_days` before `now`."""
         cutoff = _micros(now - timedelta(days=keep_days))
         with self._lock:
             db = self._db()
             with db:
-                cursor = db.execute("DELETE FROM fingerprints WHERE published < ?", (cutoff,))
+                db.execute(
+                    "DELETE FROM bands WHERE post_id IN"
+                    " (SELECT post_id FROM signatures WHERE published < ?)",
+                    (cutoff,),
+                )
+                cursor = db.execute("DELETE FROM signatures WHERE published < ?", (cutoff,))
                 return cursor.rowcount
 
     def close(self) -> None:
