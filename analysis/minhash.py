@@ -16,7 +16,6 @@ so the batch form below does the hashing for the whole batch in a few numpy oper
 from __future__ import annotations
 
 import re
-import zlib
 
 import numpy as np
 
@@ -30,13 +29,19 @@ _rng = np.random.default_rng(20250301)  # fixed: signatures must agree across pr
 _A = _rng.integers(1, 1 << 32, size=NUM_PERM, dtype=np.uint64)
 _B = _rng.integers(0, 1 << 32, size=NUM_PERM, dtype=np.uint64)
 _NON_WORD = re.compile(r"[\W_]+")
+_K1 = np.uint64(0x9E3779B97F4A7C15)
+_K2 = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
-def shingles(text: str) -> list[int]:
-    """32-bit hashes (CRC-32) of the distinct character 3-grams of `text`, punctuation and
-    spaces removed."""
+def shingles(text: str) -> np.ndarray:
+    """64-bit hashes of the distinct character 3-grams of `text`, punctuation and spaces
+    removed: each 3-gram's code points mixed into one integer (the same in every process)."""
     t = _NON_WORD.sub("", text)
-    return list({zlib.crc32(t[i : i + SHINGLE].encode()) for i in range(len(t) - SHINGLE + 1)})
+    if len(t) < SHINGLE:
+        return np.zeros(0, dtype=np.uint64)
+    cps = np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    mixed = cps[:-2] * _K1 + cps[1:-1] * _K2 + cps[2:]
+    return np.unique(mixed)
 
 
 def signatures(texts: list[str]) -> list[tuple[np.ndarray | None, int]]:
@@ -48,7 +53,7 @@ def signatures(texts: list[str]) -> list[tuple[np.ndarray | None, int]]:
     nonempty = np.flatnonzero(lengths)
     if not len(nonempty):
         return out
-    flat = np.fromiter((h for g in grams for h in g), dtype=np.uint64, count=int(lengths.sum()))
+    flat = np.concatenate([g for g in grams if len(g)]) >> np.uint64(32)  # 32-bit inputs
     hashed = ((flat[:, None] * _A + _B) % _PRIME) & _MASK32
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))[nonempty]
     mins = np.minimum.reduceat(hashed, starts, axis=0).astype(np.uint32)

