@@ -37,6 +37,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/crawl.py
+	$(BIN)/python bench/sentiment.py
+	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/hot_issues.py
+	$(BIN)/python bench/alert_latency.py
 
 es-start:
 	scripts/elasticsearch.sh start

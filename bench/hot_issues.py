@@ -1,0 +1,203 @@
+"""Hot-issue detection replayed on a month of Weibo hot-search snapshots.
+
+Each hourly snapshot of ../shared/data/hot_search/weibo_hot_hourly_2025-03.csv becomes posts:
+for every title on the list, `ceil(heat / --heat-per-post)` microblog posts (at most
+--max-posts) spread over the hour before the snapshot, carrying the title, its description and
+a share of the heat as engagement. The posts go through the product's per-post analysis into a
+SQLite store, and the clustering job runs once per snapshot with the snapshot's time as "now",
+exactly as the scheduler would have run it live. Printed:
+
+* how many of the titles that entered the top 10 were flagged, and when, in hours relative to
+  their first snapshot in the top 10 (negative: before it);
+* how many flags correspond to no title that ever entered the top 10;
+* the time the replay took.
+
+A cluster stands for the title most of its posts carry.
+
+    python bench/hot_issues.py [--days 10] [--heat-per-post 200000] [--max-posts 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data" / "hot_search" / "weibo_hot_hourly_2025-03.csv"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def snapshots(path: Path, days: int) -> list[tuple[datetime, list[dict[str, str]]]]:
+    by_time: dict[datetime, list[dict[str, str]]] = defaultdict(list)
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            day = datetime.strptime(row["snapshot_date"], "%Y-%m-%d")
+            at = day.replace(hour=int(row["snapshot_hour"]), tzinfo=SHANGHAI)
+            by_time[at].append(row)
+    times = sorted(by_time)
+    end = times[0] + timedelta(days=days)
+    return [(t, by_time[t]) for t in times if t < end]
+
+
+THRESHOLDS = (40.0, 50.0, 60.0)  # 60 is the shipped alert threshold
+
+
+def report(
+    threshold: float,
+    flagged: dict[int, datetime],
+    members: dict[int, Counter[int]],
+    merged: dict[int, int],
+    top10_at: dict[int, datetime],
+) -> None:
+    """Flag rate, timing and false flags for one score threshold.
+
+    A flagged cluster stands for the title most of its posts carry, counting the posts of
+    clusters merged into it later."""
+    first_flag: dict[int, datetime] = {}
+    false_flags = 0
+    for hid, at in flagged.items():
+        counts = Counter(members.get(hid, Counter()))
+        for child, parent in merged.items():
+            if parent == hid:
+                counts.update(members.get(child, Counter()))
+        title = counts.most_common(1)[0][0] if counts else None
+        if title is None or title not in top10_at:
+            false_flags += 1
+            continue
+        if title not in first_flag or at < first_flag[title]:
+            first_flag[title] = at
+    lead = [(first_flag[t] - top10_at[t]).total_seconds() / 3600 for t in first_flag]
+    line = (
+        f"score >= {threshold:.0f}: {len(first_flag)} of {len(top10_at)} top-10 titles flagged"
+        f" ({len(first_flag) / len(top10_at):.0%})"
+    )
+    if lead:
+        q = statistics.quantiles(lead, n=4) if len(lead) > 1 else [lead[0]] * 3
+        before = sum(x <= 0 for x in lead)
+        line += (
+            f"; hours from entry to flag: median {statistics.median(lead):+.1f},"
+            f" quartiles {q[0]:+.1f}/{q[2]:+.1f}, {before} at or before entry"
+        )
+    print(line + f"; {false_flags} of {len(flagged)} flags match no top-10 title")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--days", type=int, default=10)
+    ap.add_argument("--heat-per-post", type=int, default=200_000)
+    ap.add_argument("--max-posts", type=int, default=12)
+    args = ap.parse_args()
+    if not DATA.exists():
+        print(f"skipped: {DATA} not found")
+        return 0
+
+    from analysis.enrich import enrich
+    from analysis.neardup import NearDupIndex
+    from api.alerts.job import Job
+    from api.alerts.models import HotIssue, HotIssuePost
+    from api.database import make_engine, make_session_factory, migrate, session_scope
+    from store.models import Post
+    from store.sqlite import SqlitePostStore
+    from yuqing.settings import load_settings
+
+    snaps = snapshots(DATA, args.days)
+    titles: dict[str, int] = {}
+    top10_at: dict[int, datetime] = {}
+    for at, rows in snaps:
+        for row in rows:
+            tid = titles.setdefault(row["title"], len(titles))
+            if int(row["rank"]) <= 10 and tid not in top10_at:
+                top10_at[tid] = at
+
+    started = time.perf_counter()
+    analysed = 0
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        settings = load_settings(
+            data_dir=tmp,
+            store={"sqlite_path": tmp / "posts.db"},
+            database={"url": f"sqlite:///{tmp}/tracker.db"},
+            crawler={"sources_file": ROOT / "config" / "sources.yaml"},
+        )
+        store = SqlitePostStore(tmp / "posts.db")
+        index = NearDupIndex(tmp / "neardup.db")
+        engine = make_engine(settings.database.url)
+        migrate(engine)
+        job = Job(settings, store, make_session_factory(engine))
+        analysis_s = job_s = 0.0
+        crossed: dict[float, dict[int, datetime]] = {t: {} for t in THRESHOLDS}
+        for s, (at, rows) in enumerate(snaps):
+            posts = []
+            for row in rows:
+                tid = titles[row["title"]]
+                heat = int(float(row["hot"] or 0))
+                n = max(1, min(args.max_posts, math.ceil(heat / args.heat_per_post)))
+                text = f"#{row['title']}# {row['description']}".strip()
+                for k in range(n):
+                    posts.append(
+                        Post.model_validate(
+                            {
+                                "id": f"hs:{tid}:{s}:{k}",
+                                "source": "weibo-hot",
+                                "kind": "microblog",
+                                "text": text,
+                                "published_at": at - timedelta(minutes=59 * (k + 1) / (n + 1)),
+                                "engagement": {"likes": heat // n},
+                            }
+                        )
+                    )
+            t = time.perf_counter()
+            enrich(posts, index=index)
+            store.upsert(posts)
+            analysis_s += time.perf_counter() - t
+            analysed += len(posts)
+            t = time.perf_counter()
+            job.run(now=at)
+            job_s += time.perf_counter() - t
+            with session_scope(engine) as session:
+                for hid, score in session.query(HotIssue.id, HotIssue.score).filter(
+                    HotIssue.scored_at == at
+                ):
+                    for threshold in THRESHOLDS:
+                        if score >= threshold:
+                            crossed[threshold].setdefault(hid, at)
+        with session_scope(engine) as session:
+            members: dict[int, Counter[int]] = defaultdict(Counter)
+            for hid, pid in session.query(HotIssuePost.hot_issue_id, HotIssuePost.post_id):
+                members[hid][int(pid.split(":")[1])] += 1
+            merged = dict(
+                session.query(HotIssue.id, HotIssue.merged_into).filter(
+                    HotIssue.merged_into.is_not(None)
+                )
+            )
+        store.close()
+        index.close()
+        engine.dispose()
+    elapsed = time.perf_counter() - started
+
+    print(
+        f"replayed {len(snaps)} hourly snapshots ({snaps[0][0]:%Y-%m-%d} to"
+        f" {snaps[-1][0]:%Y-%m-%d %H:%M}), {len(titles)} titles, {analysed} posts"
+    )
+    print(f"titles that entered the top 10: {len(top10_at)}")
+    for threshold in THRESHOLDS:
+        report(threshold, crossed[threshold], members, merged, top10_at)
+    print(
+        f"time: {elapsed:.0f} s (analysis {analysis_s:.0f} s, clustering job {job_s:.0f} s"
+        f" for {len(snaps)} passes, {job_s / len(snaps) * 1000:.0f} ms per pass)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
