@@ -28,6 +28,7 @@ from analysis.text import idf_table
 TERMS = 24  # words per post vector
 CENTROID_TERMS = 64  # words kept per centroid
 INDEX_TERMS = 16  # centroid words a cluster is found by
+SHORTLIST = 8  # candidates whose exact similarity is computed
 
 
 def vectorize(
@@ -118,18 +119,35 @@ class Clusterer:
         return found
 
     def best(self, vec: dict[str, float], at: datetime) -> tuple[Cluster | None, float]:
-        """The most similar live cluster at time `at`, and the similarity."""
+        """The most similar live cluster at time `at`, and the similarity.
+
+        The index first gives each candidate a partial dot product over its indexed terms;
+        the exact similarity is computed for the `SHORTLIST` best of those only.
+        """
         horizon = at - timedelta(hours=self.params.expire_hours)
+        partial: dict[int, float] = defaultdict(float)
+        clusters = self.clusters
+        for w, v in vec.items():
+            for cid in self._index.get(w, ()):
+                partial[cid] += v * clusters[cid].centroid.get(w, 0.0)
+        shortlist = sorted(partial, key=lambda cid: -partial[cid] / (clusters[cid].norm or 1.0))
         best: Cluster | None = None
         best_sim = 0.0
-        for cid in self.candidates(vec):
-            cluster = self.clusters[cid]
+        for cid in shortlist[:SHORTLIST]:
+            cluster = clusters[cid]
             if cluster.last_seen < horizon:
                 continue
             sim = cluster.similarity(vec)
             if sim > best_sim or (sim == best_sim and best is not None and cid < best.id):
                 best, best_sim = cluster, sim
         return best, best_sim
+
+    def rename(self, old: int, new: int) -> None:
+        """Give a cluster its permanent id (new clusters get one when they are saved)."""
+        cluster = self.remove(old)
+        if cluster is not None:
+            cluster.id = new
+            self._put(cluster)
 
     def add(self, cluster: Cluster, vec: dict[str, float], at: datetime) -> None:
         """Fold a post's vector into the cluster's decayed centroid."""
@@ -198,18 +216,23 @@ class Clusterer:
             self._reindex(into)
 
     def near(self, cluster: Cluster, threshold: float) -> list[tuple[Cluster, float]]:
-        """Other live clusters whose centroid is at least `threshold` similar to this one's."""
+        """Other live clusters whose centroid is at least `threshold` similar to this one's
+        (exact similarity for a shortlist ranked by the indexed terms, as in `best`)."""
         if not cluster.norm:
             return []
         unit = {w: v / cluster.norm for w, v in cluster.centroid.items()}
+        partial: dict[int, float] = defaultdict(float)
+        clusters = self.clusters
+        for w in cluster.top_terms(INDEX_TERMS):
+            for cid in self._index.get(w, ()):
+                if cid != cluster.id:
+                    partial[cid] += unit[w] * clusters[cid].centroid.get(w, 0.0)
+        shortlist = sorted(partial, key=lambda cid: -partial[cid] / (clusters[cid].norm or 1.0))
         out = []
-        for cid in self.candidates(unit):
-            other = self.clusters[cid]
-            if cid == cluster.id:
-                continue
-            sim = other.similarity(unit)
+        for cid in shortlist[:SHORTLIST]:
+            sim = clusters[cid].similarity(unit)
             if sim >= threshold:
-                out.append((other, sim))
+                out.append((clusters[cid], sim))
         return sorted(out, key=lambda pair: (-pair[1], pair[0].id))
 
     def expire(self, now: datetime) -> list[Cluster]:

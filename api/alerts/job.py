@@ -15,6 +15,7 @@ clusters, so neither overwrites the other.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import uuid
@@ -49,7 +50,7 @@ PAGE = 500
 LEASE_SECONDS = 120
 RESCORE_EVERY = timedelta(minutes=5)
 STALE_ALERT = timedelta(hours=1)
-TITLE_CANDIDATES = 40
+TITLE_CANDIDATES = 20
 
 
 @dataclass
@@ -285,27 +286,17 @@ class Job:
                 if roots
                 else {}
             )
-            updates: dict[str, dict[str, str]] = {}
-            new_rows: dict[int, HotIssue] = {}
+            # New clusters get temporary negative ids until the page is saved.
+            temp_ids = itertools.count(-1, -1)
+            titles: dict[int, str] = {}
 
-            def new_id(at: datetime, post: Post) -> int:
-                row = HotIssue(
-                    title=post_title(post),
-                    keywords=[],
-                    centroid={},
-                    as_of=at,
-                    first_seen=at,
-                    last_seen=at,
-                    size=0,
-                    signals=[],
-                    explanation=[],
-                    stats={},
-                )
-                session.add(row)
-                session.flush()
-                new_rows[row.id] = row
-                return row.id
+            def new_id(post: Post) -> int:
+                cid = next(temp_ids)
+                titles[cid] = post_title(post)
+                return cid
 
+            placed: list[tuple[Post, Cluster]] = []
+            joined: dict[str, Cluster] = {}
             for post in page.posts:
                 result.scanned += 1
                 member = members.get(post.id)
@@ -317,16 +308,23 @@ class Job:
                 if not vec:
                     result.skipped += 1
                     continue
-                at = post.published_at
-                join = root_cluster.get(post.near_dup_of) if post.near_dup_of else None
+                join = None
+                if post.near_dup_of:
+                    root = joined.get(post.near_dup_of)
+                    join = root.id if root is not None else root_cluster.get(post.near_dup_of)
                 cluster, opened = clusterer.assign(
-                    vec, at, lambda p=post, t=at: new_id(t, p), join=join
+                    vec, post.published_at, lambda p=post: new_id(p), join=join
                 )
                 result.assigned += 1
                 result.opened += opened
+                joined[post.id] = cluster
+                placed.append((post, cluster))
+            self._save_page(session, clusterer, titles)
+            updates: dict[str, dict[str, str]] = {}
+            for post, cluster in placed:
+                at = post.published_at
                 touched[cluster.id] = max(at, touched.get(cluster.id, at))
                 arrivals[_hour_end(at)].add(cluster.id)
-                root_cluster[post.id] = cluster.id
                 text = f"{post.title} {post.text}"
                 session.add(
                     HotIssuePost(
@@ -346,13 +344,39 @@ class Job:
                     )
                 )
                 updates[post.id] = {"cluster_id": str(cluster.id)}
-            for cluster in clusterer.clusters.values():
-                if cluster.dirty:
-                    _save(session, cluster)
             if updates:
                 self.store.update_analysis(updates)
             _set_state(session, CURSOR_KEY, page.cursor)
             return len(page.posts)
+
+    def _save_page(self, session: Session, clusterer: Clusterer, titles: dict[int, str]) -> None:
+        """Insert the page's new clusters (giving them their ids) and update the changed ones."""
+        fresh = [c for c in clusterer.clusters.values() if c.id < 0]
+        rows = []
+        for c in fresh:
+            row = HotIssue(
+                title=titles.get(c.id, ""),
+                keywords=[],
+                centroid={},
+                as_of=c.as_of,
+                first_seen=c.first_seen,
+                last_seen=c.last_seen,
+                size=0,
+                signals=[],
+                explanation=[],
+                stats={},
+            )
+            rows.append(row)
+        session.add_all(rows)
+        session.flush()
+        for c, row in zip(fresh, rows, strict=True):
+            clusterer.rename(c.id, row.id)
+        dirty = [c for c in clusterer.clusters.values() if c.dirty]
+        with session.no_autoflush:
+            for chunk in _chunks([c.id for c in dirty], 500):
+                list(session.scalars(select(HotIssue).where(HotIssue.id.in_(chunk))))
+            for c in dirty:
+                _save(session, c)
 
     def _consolidate(
         self,
