@@ -82,6 +82,12 @@ class SensitiveScoreConfig(_Strict):
     points: float = 20
 
 
+class CopiesConfig(_Strict):
+    points: float = 10
+    full_at: int = Field(default=20, ge=1)
+    fire_at: int = Field(default=5, ge=1)
+
+
 class ScoreConfig(_Strict):
     burst: BurstConfig = BurstConfig()
     volume: VolumeConfig = VolumeConfig()
@@ -89,6 +95,7 @@ class ScoreConfig(_Strict):
     diversity: DiversityConfig = DiversityConfig()
     engagement: EngagementConfig = EngagementConfig()
     sensitive: SensitiveScoreConfig = SensitiveScoreConfig()
+    copies: CopiesConfig = CopiesConfig()
     official_factor: float = Field(default=0.85, gt=0, le=1)
     source_surge_ratio: float = Field(default=3.0, gt=1)
 
@@ -141,6 +148,7 @@ class ClusterStats:
     with_sentiment_24h: int
     engagement_24h: int
     sensitive_24h: dict[str, int]  # group -> posts
+    copies_24h: int = 0  # posts that copy or repost an earlier one
     official_at: datetime | None = None
     official_by: str | None = None
     source_surge: dict[str, tuple[int, float]] = field(default_factory=dict)  # source: (1h, mean)
@@ -285,6 +293,18 @@ def score(stats: ClusterStats, config: HotConfig) -> HotScore:
             points,
             {"engagement": stats.engagement_24h},
             f"互动量：近24小时转评赞{stats.engagement_24h}",
+        )
+    )
+
+    cp = c.copies
+    points = cp.points * min(1.0, stats.copies_24h / cp.full_at)
+    signals.append(
+        Signal(
+            "copies",
+            stats.copies_24h >= cp.fire_at,
+            points if stats.copies_24h >= cp.fire_at else 0.0,
+            {"copies": stats.copies_24h},
+            f"集中转发/复制：近24小时{stats.copies_24h}条与先前内容高度相似",
         )
     )
 

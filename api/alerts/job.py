@@ -340,6 +340,7 @@ class Job:
                         or (post.author or "") in config.official_authors,
                         author=(post.author or "")[:200] or None,
                         sensitive=config.sensitive_groups(text),
+                        copy=post.near_dup_of is not None,
                         pinned=False,
                     )
                 )
@@ -554,6 +555,7 @@ class Job:
                     HotIssuePost.sentiment,
                     HotIssuePost.engagement,
                     HotIssuePost.sensitive,
+                    HotIssuePost.copy,
                 ).where(
                     HotIssuePost.hot_issue_id.in_(chunk),
                     HotIssuePost.published_at >= day,
@@ -562,7 +564,7 @@ class Job:
             )
             sens: dict[int, Counter[str]] = defaultdict(Counter)
             kinds: dict[int, Counter[str]] = defaultdict(Counter)
-            for cid, at, kind, source, senti, eng, groups in recent:
+            for cid, at, kind, source, senti, eng, groups, copy in recent:
                 s = out[cid]
                 s.n_24h += 1
                 kinds[cid][kind] += 1
@@ -574,6 +576,7 @@ class Job:
                     s.negative_24h += senti < negative_below
                 s.engagement_24h += eng
                 sens[cid].update(groups or ())
+                s.copies_24h += bool(copy)
             for cid in chunk:
                 out[cid].kinds_24h = dict(kinds[cid])
                 out[cid].sensitive_24h = dict(sens[cid])

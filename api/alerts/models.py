@@ -69,6 +69,8 @@ class HotIssuePost(Base):
     official: Mapped[bool] = mapped_column(Boolean, default=False)
     author: Mapped[str | None] = mapped_column(String(200))
     sensitive: Mapped[list[str]] = mapped_column(_JSON, default=list)
+    # The post near-duplicates an earlier one (a repost or a copy): copies signal a campaign.
+    copy: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set when an analyst split the post off: the job never moves it again.
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

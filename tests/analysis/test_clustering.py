@@ -104,6 +104,10 @@ def test_score_lists_each_fired_signal_with_its_numbers() -> None:
                          with_sentiment_24h=1, engagement_24h=0), config)  # fmt: skip
     assert quiet.explanation == [] and quiet.score < 10
 
+    campaign = score(_stats(copies_24h=8), config)
+    assert "集中转发/复制：近24小时8条与先前内容高度相似" in campaign.explanation
+    assert campaign.score > hot.score or hot.score == 100
+
     deaths = score(_stats(sensitive_24h={"伤亡": 2}), config)
     assert deaths.urgent and "敏感词：伤亡2条" in deaths.explanation
     spoken = score(_stats(official_at=BASE_TIME, official_by="江澜水务"), config)

@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("official", sa.Boolean(), nullable=False),
         sa.Column("author", sa.String(200), nullable=True),
         sa.Column("sensitive", _json(), nullable=False),
+        sa.Column("copy", sa.Boolean(), nullable=False),
         sa.Column("pinned", sa.Boolean(), nullable=False),
         sa.Column("added_at", _timestamp(), nullable=False),
         sa.ForeignKeyConstraint(
