@@ -1,37 +1,63 @@
-"""Compact cached form of SnowNLP's segmentation and sentiment model tables.
+"""Cached tables for `snowfast`: every log-probability SnowNLP's segmenter can ask for, and the
+per-word logs of a sentiment model.
 
-The tables are derived from the model files of the installed `snownlp` package (they are never
-shipped with this project).  The first use reads SnowNLP's gzip+marshal model files (~4 s),
-precomputes each additive term of the segmenter's interpolated probability exactly as SnowNLP
-computes it (same Python float operations, same order), and writes one marshal file under
-the settings' `cache_dir` (``var/cache/`` by default).  Later loads read that file
-(well under 0.5 s).  The file is keyed by the snownlp version and the size and mtime of every model
-file used, so a changed package rebuilds it.  Nothing here imports `snownlp`.
+Nothing here imports `snownlp`; the tables are derived from the model files of the installed
+package (never shipped with this project) and from a retrained sentiment model file.
 
-Only characters in SnowNLP's Chinese range U+4E00..U+9FA5 are kept: the segmenter only ever sees
-runs of those characters.  Sparse "packed" tables map fixed-width keys of 1, 2 or 3 characters to
-(tag code, term) pairs, with the sorted keys stored column by column (see `_pack`).
+Segmentation (one binary file, memory-mapped on load).  SnowNLP's `log_prob(s1, s2, s3)` is
+`log((uni + bi) + tri)`.  For a character c3 only four values of `uni` exist, for a pair (c2, c3)
+only the 16 tag combinations of `bi`, for a triple only 64; most are absent (0).  So the log of
+every term combination that can occur is computed here once, with the same Python float operations
+in the same order as SnowNLP (`x + 0.0 == x`, so an absent term changes nothing):
+
+* ``clog[c3, t3]``           log(uni)                   (no bi/tri term for that tag pair/triple)
+* pair entries (c2, c3)      log(uni + bi)              at code t2*4 + t3
+* ``tri3`` entries           log((uni + bi) + tri)      at code t1*16 + t2*4 + t3
+* ``first[c, t]``            position 0: log((uni + bi(BOS, c)) + tri(BOS, BOS, c))
+* ``tri2`` entries           position 1: log((uni + bi) + tri(BOS, c0, c1)) at code t0*4 + t1
+
+A log-probability table for a position is `clog` overlaid with the pair entries, overlaid with the
+triple entries (`snowfast_viterbi`).  `-inf` stands for SnowNLP's `uni + bi + tri == 0`.  Sparse
+tables are stored as sorted unique int64 keys (characters as code point - 0x4E00, combined in
+base `NCH`), `offsets` into the entries, and the entries' `codes` and `vals`.
+
+The file is keyed by this module's source and the size and mtime of the package's `__init__.py` and
+segmentation model file; a change rebuilds it (~12 s).  Later loads map it (a few milliseconds).
+
+Sentiment (one marshal file per model file, keyed by its path, size and mtime): the class names,
+SnowNLP's priors `log(class total) - log(total)`, the logs for unseen words, and per word the logs
+`log(count / class total)` that SnowNLP's `Bayes.classify` adds up (zeros for stop words).
+
+A cache directory that cannot be written only costs the rebuild in every process.
 """
 
 from __future__ import annotations
 
 import gzip
-import importlib.metadata
+import hashlib
 import importlib.util
+import json
+import logging
 import marshal
+import mmap
 import os
 import sys
-from array import array
+from math import log
 from pathlib import Path
 
-FORMAT = 7
+import numpy as np
+
+FORMAT = 9
 TAGS = ("b", "m", "e", "s")
 BOS = ("", "BOS")
-_MODEL_FILES = ("seg/seg.marshal", "sentiment/sentiment.marshal", "normal/stopwords.txt")
-
-
-def _in_range(c: str) -> bool:
-    return "\u4e00" <= c <= "\u9fa5"
+LO = 0x4E00  # SnowNLP's Chinese range U+4E00..U+9FA5
+NCH = 0x9FA5 - LO + 1
+_SEG_FILES = ("seg/seg.marshal",)
+_STOP_FILE = "normal/stopwords.txt"
+_SENTI_FILE = "sentiment/sentiment.marshal"
+_MAGIC = b"SNOWFAST"
+_INF = float("-inf")
+logger = logging.getLogger(__name__)
 
 
 def package_dir() -> Path:
@@ -41,23 +67,48 @@ def package_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def _model_path(pkg: Path, rel: str) -> Path:
-    # SnowNLP's loaders append '.3' to marshal file names under Python 3.
-    if rel.endswith(".marshal") and sys.version_info[0] == 3:
-        rel += ".3"
-    return pkg / rel
+def snownlp_name(path: str | Path) -> Path:
+    """The file SnowNLP's loaders really open for `path`: they append '.3' under Python 3."""
+    path = Path(path)
+    return path.with_name(path.name + ".3") if sys.version_info[0] == 3 else path
 
 
-def cache_key(pkg: Path) -> str:
-    parts = [f"fmt{FORMAT}", importlib.metadata.version("snownlp"), sys.version.split()[0]]
-    for rel in _MODEL_FILES:
-        st = _model_path(pkg, rel).stat()
-        parts.append(f"{rel}:{st.st_size}:{st.st_mtime_ns}")
+def shipped_model() -> Path:
+    """SnowNLP's shipped sentiment model file (the real file name, with '.3')."""
+    return snownlp_name(package_dir() / _SENTI_FILE)
+
+
+def stop_file() -> Path:
+    return package_dir() / _STOP_FILE
+
+
+def _stat_key(path: Path) -> str:
+    st = path.stat()
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _code_version() -> str:
+    """This module's source (the derivation), so that a changed derivation rebuilds the cache."""
+    try:
+        return hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return "?"
+
+
+def seg_cache_key(pkg: Path) -> str:
+    """This derivation, the package's code and segmentation model file, as they are now."""
+    parts = [
+        f"fmt{FORMAT}",
+        _code_version(),
+        sys.version.split()[0],
+        _stat_key(pkg / "__init__.py"),
+    ]
+    parts += [_stat_key(snownlp_name(pkg / rel)) for rel in _SEG_FILES]
     return "|".join(parts)
 
 
-def _load_marshal(path: Path):
-    # Same as SnowNLP: gzip first, plain marshal when the file is not gzip.
+def load_marshal(path: Path):
+    """Same as SnowNLP's loaders: gzip first, plain marshal when the file is not gzip."""
     try:
         with gzip.open(path, "rb") as f:
             return marshal.loads(f.read())
@@ -73,32 +124,28 @@ def _div(v1, v2):
     return float(v1) / v2
 
 
-def _pack(entries: dict[str, list[tuple[int, float]]]) -> tuple:
-    """(key columns 2.., offsets, tag codes, terms, {first char: (lo, hi) key positions}).
-
-    Keys are sorted; column j is the string of the j-th characters of all keys, in that order.
-    """
-    keys = sorted(entries)
-    index: dict[str, list[int]] = {}
-    for i, k in enumerate(keys):
-        index.setdefault(k[0], [i, i])[1] = i + 1
-    offsets = array("I", [0])
-    codes = array("B")
-    values = array("d")
-    for k in keys:
-        for code, v in sorted(entries[k]):
-            codes.append(code)
-            values.append(v)
-        offsets.append(len(codes))
-    spans = {c: tuple(v) for c, v in index.items()}
-    width = len(keys[0])
-    cols = ["".join(k[j] for k in keys) for j in range(1, width)]
-    return cols, offsets.tobytes(), codes.tobytes(), values.tobytes(), spans
+def _logs(xs) -> list[float]:
+    return [log(x) if x else _INF for x in xs]
 
 
-def build(pkg: Path) -> dict:
-    """Derive the compact tables from SnowNLP's model files."""
-    seg = _load_marshal(_model_path(pkg, "seg/seg.marshal"))
+def _sparse(prefix: str, keys: list[int], codes: list[int], vals: list[float]) -> dict:
+    """Entries (key, code, value) as sorted unique keys, offsets, and the entries in key order."""
+    k = np.array(keys, dtype=np.int64)
+    c = np.array(codes, dtype=np.uint8)
+    order = np.lexsort((c, k))
+    k = k[order]
+    ukeys, first = np.unique(k, return_index=True)
+    return {
+        f"{prefix}_keys": ukeys,
+        f"{prefix}_offsets": np.append(first, len(k)).astype(np.int32),
+        f"{prefix}_codes": c[order],
+        f"{prefix}_vals": np.array(vals, dtype=np.float64)[order],
+    }
+
+
+def build_seg(pkg: Path) -> dict[str, np.ndarray]:
+    """Derive the log tables from SnowNLP's segmentation model file."""
+    seg = load_marshal(snownlp_name(pkg / "seg/seg.marshal"))
     l1, l2, l3 = seg["l1"], seg["l2"], seg["l3"]
     uni, bi, tri = seg["uni"], seg["bi"], seg["tri"]
     ud, bd, td = uni["d"], bi["d"], tri["d"]
@@ -107,105 +154,263 @@ def build(pkg: Path) -> dict:
         raise ValueError("unexpected SnowNLP segmentation model layout")
     tag_ix = {t: i for i, t in enumerate(TAGS)}
 
-    def ok(ct) -> bool:
-        return ct == BOS or (len(ct[0]) == 1 and _in_range(ct[0]) and ct[1] in tag_ix)
+    # state (character, tag) -> (character code, tag index); BOS -> None; unusable -> False
+    # (only one-character states of SnowNLP's range can occur in a run)
+    info: dict = {BOS: None}
 
-    # uni term: l1 * uni.freq(s3), one 4-tuple per character; `found` = some count != 0
-    uterm: dict[str, list[float]] = {}
-    found = []
-    chars = {k[0] for k in ud if k != BOS and len(k[0]) == 1 and _in_range(k[0])}
-    for c in sorted(chars):
-        counts = [ud.get((c, t), 0) for t in TAGS]
+    def state(s):
+        r = info.get(s, info)
+        if r is info:
+            ok = len(s[0]) == 1 and "\u4e00" <= s[0] <= "\u9fa5" and s[1] in tag_ix
+            r = info[s] = (ord(s[0]) - LO, tag_ix[s[1]]) if ok else False
+        return r
+
+    # uni term l1 * uni.freq((c, t)); SnowNLP's "found": some tag's freq != 0
+    zero4 = (0.0, 0.0, 0.0, 0.0)
+    uterm: dict[int, tuple] = {}
+    found = np.zeros(NCH, dtype=np.bool_)
+    for c in sorted({i[0] for i in map(state, ud) if i}):
+        ch = chr(c + LO)
+        counts = [ud.get((ch, t), 0) for t in TAGS]
         uterm[c] = tuple(l1 * (float(n) / uni["total"]) for n in counts)
-        if any(float(n) / uni["total"] != 0 for n in counts):
-            found.append(c)
-    # bi term: div(l2 * bi[(s2, s3)], uni[s2]); key = chars of s2 s3 ('' for BOS)
-    b2: dict[str, list] = {}
+        found[c] = any(float(n) / uni["total"] != 0 for n in counts)
+
+    # bi term div(l2 * bi[(s2, s3)], uni[s2]); s2 == BOS only at position 0
+    bi1: dict[int, list] = {}
+    bi2: dict[int, list] = {}
     for (s2, s3), n in bd.items():
-        if s3 == BOS or not (ok(s2) and ok(s3)):
+        i3 = info.get(s3, info)
+        if i3 is info:
+            i3 = state(s3)
+        i2 = info.get(s2, info)
+        if i2 is info:
+            i2 = state(s2)
+        if not i3 or i2 is False:
             continue
         v = _div(l2 * n, ud.get(s2, u_none))
         if v == 0:
             continue
-        code = (tag_ix[s2[1]] * 4 if s2 != BOS else 0) + tag_ix[s3[1]]
-        b2.setdefault(s2[0] + s3[0], []).append((code, v))
-    # tri term: div(l3 * tri[(s1, s2, s3)], bi[(s1, s2)])
-    t3: dict[str, list] = {}
+        if i2 is None:
+            bi1.setdefault(i3[0], []).append((i3[1], v))
+        else:
+            bi2.setdefault(i2[0] * NCH + i3[0], []).append((i2[1] * 4 + i3[1], v))
+
+    clog = np.full((NCH, 4), _INF)
+    first = np.full((NCH, 4), _INF)
+    for c, u in uterm.items():
+        clog[c] = _logs(u)
+        x = list(u)
+        for code, v in bi1.get(c, ()):
+            x[code] = x[code] + v
+        first[c] = x  # + the tri term below, then logs
+
+    sums: dict[int, list[float]] = {}  # (c2, c3) -> uni + bi at t2*4 + t3
+    pair: tuple[list, list, list] = ([], [], [])
+    for key, e in bi2.items():
+        s = list(uterm.get(key % NCH, zero4)) * 4
+        for code, v in e:
+            s[code] = s[code] + v
+            pair[0].append(key)
+            pair[1].append(code)
+            pair[2].append(log(s[code]) if s[code] else _INF)
+        sums[key] = s
+
+    # tri term div(l3 * tri[(s1, s2, s3)], bi[(s1, s2)]); log((uni + bi) + tri)
+    tri1: dict[int, list] = {}
+    pos1: tuple[list, list, list] = ([], [], [])
+    trip: tuple[list, list, list] = ([], [], [])
     for (s1, s2, s3), n in td.items():
-        if s3 == BOS or not (ok(s1) and ok(s2) and ok(s3)) or (s1 != BOS and s2 == BOS):
+        i3 = info.get(s3, info)
+        if i3 is info:
+            i3 = state(s3)
+        i2 = info.get(s2, info)
+        if i2 is info:
+            i2 = state(s2)
+        i1 = info.get(s1, info)
+        if i1 is info:
+            i1 = state(s1)
+        if not i3 or i2 is False or i1 is False or (i1 is not None and i2 is None):
             continue
         v = _div(l3 * n, bd.get((s1, s2), b_none))
         if v == 0:
             continue
-        code = tag_ix[s3[1]]
-        if s2 != BOS:
-            code += tag_ix[s2[1]] * 4
-        if s1 != BOS:
-            code += tag_ix[s1[1]] * 16
-        t3.setdefault(s1[0] + s2[0] + s3[0], []).append((code, v))
+        if i2 is None:
+            tri1.setdefault(i3[0], []).append((i3[1], v))
+            continue
+        key = i2[0] * NCH + i3[0]
+        s = sums.get(key)
+        if s is None:
+            s = sums[key] = list(uterm.get(i3[0], zero4)) * 4
+        code = i2[1] * 4 + i3[1]
+        x = s[code] + v
+        out = pos1 if i1 is None else trip
+        if i1 is not None:
+            key += i1[0] * NCH * NCH
+            code += i1[1] * 16
+        out[0].append(key)
+        out[1].append(code)
+        out[2].append(log(x) if x else _INF)
+    for c, e in tri1.items():
+        x = first[c]
+        for code, v in e:
+            x[code] = x[code] + v
+    for c in uterm:
+        first[c] = _logs(first[c].tolist())
 
-    senti = _load_marshal(_model_path(pkg, "sentiment/sentiment.marshal"))
-    classes = list(senti["d"])
-    total = senti["total"]
-    from math import log
-
-    priors = [log(senti["d"][k]["total"]) - log(total) for k in classes]
-    unknown = [log(float(senti["d"][k]["none"]) / senti["d"][k]["total"]) for k in classes]
-    vocab: set[str] = set()
-    for k in classes:
-        vocab.update(senti["d"][k]["d"])
-    word_logs = {}
-    for w in vocab:
-        word_logs[w] = tuple(
-            log(float(senti["d"][k]["d"].get(w, senti["d"][k]["none"])) / senti["d"][k]["total"])
-            for k in classes
-        )
-    with open(_model_path(pkg, "normal/stopwords.txt"), encoding="utf-8") as f:
-        stop = sorted({line.strip() for line in f})
-
-    out = {
-        "uterm": uterm,
-        "found": "".join(found),
-        "classes": classes,
-        "priors": priors,
-        "unknown": unknown,
-        "word_logs": word_logs,
-        "stop": stop,
-    }
-    for name, entries in (("bi", b2), ("tri", t3)):
-        for width in (1, 2, 3):
-            sub = {k: v for k, v in entries.items() if len(k) == width}
-            if sub:
-                out[f"{name}{width}"] = _pack(sub)
+    out = {"found": found, "clog": clog, "first": first}
+    out.update(_sparse("pair", *pair))
+    out.update(_sparse("tri2", *pos1))
+    out.update(_sparse("tri3", *trip))
     return out
 
 
 def cache_dir() -> Path:
-    """Where the cache lives: `cache_dir` of the settings (``YUQING_CACHE_DIR``)."""
+    """Where the caches live: `cache_dir` of the settings (``YUQING_CACHE_DIR``)."""
     from yuqing.settings import get_settings
 
     settings = get_settings()
     return settings.resolve(settings.cache_dir)
 
 
-def load(rebuild: bool = False, directory: Path | None = None) -> dict:
-    """The tables: read from the cache, or built and cached when missing or stale."""
-    pkg = package_dir()
-    key = cache_key(pkg)
-    path = (directory or cache_dir()) / "snowfast_tables.marshal"
-    if not rebuild and path.exists():
-        try:
-            with open(path, "rb") as f:
-                data = marshal.loads(f.read())
-            if data.get("key") == key:
-                return data
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
-    data = build(pkg)
-    data["key"] = key
+def _write_atomic(path: Path, chunks) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(marshal.dumps(data))
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _write_arrays(path: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
+    """MAGIC, header length (8 bytes), JSON header, then each array at a 64-byte boundary."""
+    specs = {}
+    pos = 0
+    for name, a in arrays.items():
+        a = np.ascontiguousarray(a)
+        arrays[name] = a
+        specs[name] = [a.dtype.str, list(a.shape), pos]
+        pos += -(-a.nbytes // 64) * 64
+    header = json.dumps({"key": key, "arrays": specs}).encode()
+    start = -(-(len(_MAGIC) + 8 + len(header)) // 64) * 64
+    head = _MAGIC + len(header).to_bytes(8, "little") + header
+    chunks = [head.ljust(start, b"\0")]
+    for a in arrays.values():
+        chunks.append(a.tobytes())
+        chunks.append(b"\0" * (-(-a.nbytes // 64) * 64 - a.nbytes))
+    _write_atomic(path, chunks)
+
+
+def _read_arrays(path: Path, key: str) -> dict[str, np.ndarray] | None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_MAGIC) + 8)
+            if head[: len(_MAGIC)] != _MAGIC:
+                return None
+            size = int.from_bytes(head[len(_MAGIC) :], "little")
+            header = json.loads(f.read(size))
+            if header.get("key") != key:
+                return None
+            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    start = -(-(len(_MAGIC) + 8 + size) // 64) * 64
+    out = {}
+    try:
+        for name, (dtype, shape, pos) in header["arrays"].items():
+            dt = np.dtype(dtype)
+            count = int(np.prod(shape)) if shape else 1
+            a = np.frombuffer(mm, dtype=dt, count=count, offset=start + pos)
+            out[name] = a.reshape(shape)
+    except (ValueError, TypeError, KeyError):
+        return None
+    return out
+
+
+def load_seg(rebuild: bool = False, directory: Path | None = None) -> dict[str, np.ndarray]:
+    """The segmentation tables: mapped from the cache, or built and cached when missing or stale."""
+    pkg = package_dir()
+    key = seg_cache_key(pkg)
+    path = (directory or cache_dir()) / "snowfast_seg.bin"
+    if not rebuild:
+        data = _read_arrays(path, key)
+        if data is not None:
+            return data
+    built = build_seg(pkg)
+    try:
+        _write_arrays(path, key, dict(built))
+        (path.parent / "snowfast_tables.marshal").unlink(missing_ok=True)  # the former format
+    except OSError as exc:  # a read-only cache directory: keep the tables in memory
+        logger.warning("cannot write %s (%s); the tables are rebuilt in every process", path, exc)
+        return built
+    return _read_arrays(path, key) or built
+
+
+def read_stop_words() -> list[str]:
+    """SnowNLP's stop words (`normal.stop`): the stripped lines of its stopwords.txt."""
+    with open(stop_file(), encoding="utf-8") as f:
+        return sorted({line.strip() for line in f})
+
+
+def build_bayes(model_file: Path) -> dict:
+    """Derive the classifier's logs from a model file in SnowNLP's `Bayes.save` format.
+
+    `lookup` maps a word to the tuple of its per-class logs.  SnowNLP's stop words (which its
+    `filter_stop` drops before classifying) map to zeros: a sum is never -0.0, and `x + 0.0 == x`
+    exactly, so adding them is the same as dropping them.  Equal tuples are one object, which
+    keeps the cached file small and quick to load.
+    """
+    try:
+        senti = load_marshal(model_file)
+        classes = list(senti["d"])
+        total = senti["total"]
+        dk = {k: senti["d"][k] for k in classes}
+        priors = [log(dk[k]["total"]) - log(total) for k in classes]
+        unknown = tuple(log(float(dk[k]["none"]) / dk[k]["total"]) for k in classes)
+        vocab: dict[str, None] = {}
+        for k in classes:
+            vocab.update(dict.fromkeys(dk[k]["d"]))
+        shared: dict[tuple, tuple] = {}
+        lookup = {}
+        for w in vocab:
+            lw = tuple(
+                log(float(dk[k]["d"].get(w, dk[k]["none"])) / dk[k]["total"]) for k in classes
+            )
+            lookup[w] = shared.setdefault(lw, lw)
+    except (KeyError, TypeError, ValueError, EOFError, ZeroDivisionError, AttributeError) as exc:
+        raise ValueError(f"{model_file} is not a SnowNLP sentiment model: {exc!r}") from exc
+    if not classes or not all(isinstance(k, str) for k in classes):
+        raise ValueError(f"{model_file} is not a SnowNLP sentiment model: bad classes {classes!r}")
+    zeros = (0.0,) * len(classes)
+    for w in read_stop_words():
+        lookup[w] = zeros
+    return {"classes": classes, "priors": priors, "unknown": unknown, "lookup": lookup}
+
+
+def bayes_key(model_file: Path) -> str:
+    """Identifies the classifier tables of `model_file` (an absolute path) in its state now."""
+    parts = [f"bayes{FORMAT}", _code_version(), sys.version.split()[0], _stat_key(model_file)]
+    return "|".join(parts + [_stat_key(stop_file())])
+
+
+def load_bayes(model_file: Path, key: str, directory: Path | None = None) -> dict:
+    """The classifier tables of `model_file` for `bayes_key`, from the cache or built and cached."""
+    tag = hashlib.sha1(str(model_file).encode()).hexdigest()[:16]
+    path = (directory or cache_dir()) / f"snowfast_bayes_{tag}.marshal"
+    try:
+        with open(path, "rb") as f:
+            data = marshal.loads(f.read())
+        if data.get("key") == key:
+            return data
+    except (OSError, EOFError, ValueError, TypeError, AttributeError):
+        pass
+    data = build_bayes(model_file)
+    data["key"] = key
+    try:
+        _write_atomic(path, [marshal.dumps(data)])
+    except OSError as exc:
+        logger.warning("cannot write %s (%s)", path, exc)
     return data

@@ -1,4 +1,4 @@
-"""SnowNLP's run segmentation (its 2nd-order Viterbi over tags b m e s) with back-pointers.
+"""SnowNLP's run segmentation (a 2nd-order Viterbi over the tags b m e s), for many runs at once.
 
 SnowNLP keeps, per position, one entry per state (previous tag, current tag) with its whole path,
 listed current tag outer, previous tag inner, tags in the order b m e s.  A state keeps the first
@@ -6,141 +6,226 @@ predecessor with the highest `score + log_prob` (strict `>`); the result is the 
 the highest score.  For a character the model has never seen, nothing is added and each state takes
 the *last* predecessor listed (tag two back = 's').
 
-Here a state index is cur * 4 + prev and the forward pass keeps scores only, in 16 locals (the code
-is generated, unrolled).  The chosen path is recovered afterwards by redoing, for that path only,
-SnowNLP's comparison over the 4 predecessors with the stored scores.  Where the log-probability
-does not depend on the tag two back, max(v + L) == max(v) + L exactly (rounding is monotonic), so
-the 4 states sharing a previous tag share one max; the back-pointer is still found by comparing
-v + L, so ties created by rounding resolve as in SnowNLP.
+Here the runs of a batch are sorted by length (longest first) and position t of every run that is
+that long is processed together with numpy, scores only (16 per run and position, kept for all
+positions).  A new state's score is the max over the tag two back of `score + log_prob`, the same
+IEEE additions as SnowNLP; where log_prob does not depend on the tag two back (no triple term for
+that tag pair: ~98% of the cells), max(v + L) == max(v) + L exactly, because rounding is monotonic,
+so 4 maxima and 16 additions do; the few "cells" with a triple term take their 4 candidates.
+Back-tracking then runs for all runs together from the end and, for the one chosen state per
+position, recomputes SnowNLP's comparison of its 4 candidates `score + log_prob` (the first
+maximum, as SnowNLP's strict `>` keeps the first best, so ties created by rounding resolve the
+same way).  Words are cut from the tags.  The log-probabilities are read from precomputed tables
+(`snowfast_tables`): no logarithm is computed here.
 """
 
 from __future__ import annotations
 
+import numpy as np
 
-def _step(src: str, dst: str, ind: str) -> list:
-    """One position: scores `src`0..15 -> `dst`0..15 (position in `i`)."""
-    S = ", ".join(f"{src}{j}" for j in range(16))
-    L = [
-        "key = run[i - 2:i + 1]",
-        "T = lp3.get(key)",
-        "if T is None:",
-        "    T = table3(key)",
-        "lt = len(T)",
-        "if lt == 16:",
-        f"    happ(T); happ(({S}))",
-        "    " + ", ".join(f"t{j}" for j in range(16)) + " = T",
-    ]
-    for p in range(4):
-        L.append(f"    a = {src}{p * 4}")
-        for pp in (1, 2, 3):
-            L.append(f"    if {src}{p * 4 + pp} > a: a = {src}{p * 4 + pp}")
-        for s in range(4):
-            L.append(f"    {dst}{s * 4 + p} = a + t{p * 4 + s}")
-    L += ["elif lt:", f"    happ(T); happ(({S}))"]
-    for s in range(4):
-        for p in range(4):
-            L.append(f"    a = {src}{p * 4} + T[{p * 4 + s}]")
-            for pp in (1, 2, 3):
-                L.append(f"    x = {src}{p * 4 + pp} + T[{pp * 16 + p * 4 + s}]")
-                L.append("    if x > a: a = x")
-            L.append(f"    {dst}{s * 4 + p} = a")
-    L += ["else:", "    happ(None); happ(None)"]
-    L += [f"    {dst}{j} = {src}{(j % 4) * 4 + 3}" for j in range(16)]
-    return L
+from analysis.snowfast_tables import LO, NCH
+
+MAX_CHARS = 32_768  # characters per lockstep batch (~0.3 kB of work arrays per character)
 
 
-def _final(src: str) -> list:
-    """Return the first state with the highest score, as SnowNLP's max(), and the history."""
-    L = [f"f = 0; a = {src}0"]
-    L += [f"if {src}{j} > a: a = {src}{j}; f = {j}" for j in range(1, 16)]
-    return L + ["return f, hist"]
+class SegTables:
+    """The segmentation tables as arrays (see `snowfast_tables`)."""
 
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self.found = arrays["found"]
+        self.clog = arrays["clog"]
+        self.first = arrays["first"]
+        self.sparse = {
+            name: (
+                arrays[f"{name}_keys"],
+                arrays[f"{name}_offsets"],
+                arrays[f"{name}_codes"].astype(np.intp),
+                arrays[f"{name}_vals"],
+            )
+            for name in ("pair", "tri2", "tri3")
+        }
 
-def _generate():
-    L = [
-        "def forward(run, n, found, lp3, table3, table0, table1):",
-        "    c = run[0]",
-        "    if c in found:",
-        "        L = table0(c)",
-    ]
-    L += [f"        u{s} = 0.0 + L[{s}]" for s in range(4)]
-    L += [
-        "    else:",
-        "        u0 = u1 = u2 = u3 = 0.0",
-        "    if run[1] in found:",
-        "        L = table1(run[:2])",
-    ]
-    L += [f"        v{s * 4 + p} = u{p} + L[{p * 4 + s}]" for s in range(4) for p in range(4)]
-    L += ["    else:"]
-    L += [f"        v{s * 4 + p} = u{p}" for s in range(4) for p in range(4)]
-    L += ["    hist = []", "    happ = hist.append", "    i = 2", "    while i < n:"]
-    # unrolled twice so that the scores alternate between v* and w* without copying
-    L += ["        " + x for x in _step("v", "w", "i")]
-    L += ["        i += 1", "        if i == n:"]
-    L += ["            " + x for x in _final("w")]
-    L += ["        " + x for x in _step("w", "v", "i")]
-    L += ["        i += 1"]
-    L += ["    " + x for x in _final("v")]
-    ns: dict = {}
-    exec("\n".join(L), ns)
-    return ns["forward"]
-
-
-_forward = _generate()
-
-
-def run_words(m, run: str) -> list:
-    """The words SnowNLP's `seg.single_seg(run)` returns for a run of U+4E00..U+9FA5 characters."""
-    n = len(run)
-    if n == 1:
-        return [run]  # whatever the tag, SnowNLP's word cutting yields the character
-    f, hist = _forward(run, n, m.found, m.lp3, m.table3, m.table0, m.table1)
-    tags = [0] * n
-    s = tags[n - 1] = f >> 2
-    p = tags[n - 2] = f & 3
-    for i in range(n - 1, 1, -1):
-        T = hist[2 * i - 4]
-        if T is None:  # unseen character: SnowNLP keeps the last predecessor listed
-            best = 3
+    def entries(self, name: str, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row of q, tag code, log) for every entry of every key in q."""
+        keys, offsets, codes, vals = self.sparse[name]
+        if len(q) > 512:  # sorted needles are searched ~3x faster
+            order = np.argsort(q)
+            pos = np.empty_like(order)
+            pos[order] = np.searchsorted(keys, q[order])
         else:
-            vp = hist[2 * i - 3]
-            base = p * 4
-            best = 0
-            if len(T) == 16:
-                lp = T[base + s]
-                a = vp[base] + lp
-                x = vp[base + 1] + lp
-                if x > a:
-                    a, best = x, 1
-                x = vp[base + 2] + lp
-                if x > a:
-                    a, best = x, 2
-                x = vp[base + 3] + lp
-                if x > a:
-                    best = 3
-            else:
-                j = base + s
-                a = vp[base] + T[j]
-                x = vp[base + 1] + T[16 + j]
-                if x > a:
-                    a, best = x, 1
-                x = vp[base + 2] + T[32 + j]
-                if x > a:
-                    a, best = x, 2
-                x = vp[base + 3] + T[48 + j]
-                if x > a:
-                    best = 3
-        tags[i - 2] = best
-        p, s = best, p
-    # SnowNLP's cutting: a word starts at a 'b' or 's' tag and after an 'e' tag
-    words = []
-    start = 0
-    prev = tags[0]
-    for i in range(1, n):
-        t = tags[i]
-        if t == 0 or t == 3 or prev == 2:
-            words.append(run[start:i])
-            start = i
-        prev = t
-    words.append(run[start:])
-    return words
+            pos = np.searchsorted(keys, q)
+        np.minimum(pos, len(keys) - 1, out=pos)
+        rows = np.flatnonzero(keys[pos] == q)
+        pos = pos[rows]
+        lo = offsets[pos]
+        cnt = offsets[pos + 1] - lo
+        if len(cnt) and cnt.max() > 1:
+            rows = np.repeat(rows, cnt)
+            ends = np.cumsum(cnt)
+            lo = np.arange(int(ends[-1])) - np.repeat(ends - cnt - lo, cnt)
+        return rows, codes[lo], vals[lo]
+
+
+def segment(tables: SegTables, runs: list[str]) -> tuple[list[str], list[int], list[int]]:
+    """The words SnowNLP's `seg.single_seg(run)` returns for each run of U+4E00..U+9FA5.
+
+    Returns (words, start, stop): the words of `runs[i]` are `words[start[i]:stop[i]]`.
+    """
+    lens = np.fromiter(map(len, runs), dtype=np.intp, count=len(runs))
+    start = np.zeros(len(runs), dtype=np.intp)
+    stop = np.zeros(len(runs), dtype=np.intp)
+    single = np.flatnonzero(lens == 1)  # whatever its tag, one character is one word
+    words = [runs[i] for i in single.tolist()]
+    start[single] = np.arange(len(single))
+    stop[single] = start[single] + 1
+    multi = np.flatnonzero(lens > 1)
+    multi = multi[np.argsort(-lens[multi], kind="stable")]
+    ends = np.cumsum(lens[multi])
+    lo = 0
+    while lo < len(multi):
+        # the next group: up to MAX_CHARS characters, at least one run
+        hi = max(
+            lo + 1, int(np.searchsorted(ends, ends[lo] - lens[multi[lo]] + MAX_CHARS, "right"))
+        )
+        group = multi[lo:hi]
+        cut, first = _lockstep(tables, [runs[i] for i in group.tolist()])
+        first = np.asarray(first) + len(words)
+        words += cut
+        start[group] = first[:-1]
+        stop[group] = first[1:]
+        lo = hi
+    return words, start.tolist(), stop.tolist()
+
+
+def _lockstep(T: SegTables, runs: list[str]) -> tuple[list[str], list[int]]:
+    """Segment runs of length >= 2 sorted longest first: (words, index of each run's first word)."""
+    R = len(runs)
+    lens = np.fromiter(map(len, runs), dtype=np.intp, count=R)
+    text = "".join(runs)
+    chars = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    codes = chars.astype(np.intp) - LO
+    starts = np.zeros(R + 1, dtype=np.intp)
+    np.cumsum(lens, out=starts[1:])
+    n = int(lens[0])
+    # k[t]: runs longer than t (a prefix of the sorted runs); rows of position t: off[t]..off[t+1]
+    k = np.zeros(n + 1, dtype=np.intp)
+    k[:n] = np.searchsorted(-lens, -np.arange(n), side="left")
+    off = np.zeros(n + 1, dtype=np.intp)
+    np.cumsum(k[:n], out=off[1:])
+    P = int(off[-1])
+    idx = starts[np.arange(P) - np.repeat(off[:-1], k[:n])] + np.repeat(np.arange(n), k[:n])
+    c = codes[idx]  # time-major: the characters at position 0 of all runs, then 1, ...
+    found = T.found[c]
+    # scores of the 16 states (previous tag * 4 + tag) at every position, time-major
+    V = np.empty((P, 4, 4))
+
+    # position 0: 0.0 + log_prob(BOS, BOS, c); an unseen character adds nothing
+    c0 = c[:R]
+    u = 0.0 + T.first[c0]
+    u[~found[:R]] = 0.0
+    # position 1: score u[p] + log_prob(BOS, (c0, p), (c1, s)) for state (p, s)
+    c1 = c[R : 2 * R]
+    lp1 = np.tile(T.clog[c1], (1, 4))
+    for name in ("pair", "tri2"):
+        rows, codes1, vals = T.entries(name, c0 * NCH + c1)
+        lp1[rows, codes1] = vals
+    np.add(u[:, :, None], lp1.reshape(R, 4, 4), out=V[R : 2 * R])
+    miss = np.flatnonzero(~found[R : 2 * R])
+    if len(miss):
+        V[R + miss] = u[miss][:, :, None]
+
+    if n > 2:
+        base = int(off[2])
+        P2 = P - base
+        i2 = idx[base:]
+        c3 = c[base:]
+        # log_prob at (previous tag, tag) where it does not depend on the tag two back: the
+        # character's uni logs overlaid with the pair's
+        lp = np.tile(T.clog[c3], (1, 4))
+        c2 = codes[i2 - 1]
+        rows, codes2, vals = T.entries("pair", c2 * NCH + c3)
+        lp[rows, codes2] = vals
+        # "cells" (position, previous tag, tag) where a triple's log replaces it for some tag two
+        # back: the 4 log_probs (one per tag two back) of each cell
+        rows, codes3, vals = T.entries("tri3", (codes[i2 - 2] * NCH + c2) * NCH + c3)
+        cells, inv = np.unique(rows * 16 + (codes3 & 15), return_inverse=True)
+        cell_lp = np.repeat(lp.reshape(-1)[cells][:, None], 4, axis=1)
+        cell_lp[inv, codes3 >> 4] = vals
+        cell_row = cells >> 4
+        cell_bs = cells & 15
+        cell_span = np.searchsorted(cell_row, off[2:] - base).tolist()
+        lp = lp.reshape(P2, 4, 4)
+        unseen = np.flatnonzero(~found[base:])
+        unseen_span = np.searchsorted(unseen, off[2:] - base).tolist()
+        for t in range(2, n):
+            kt = int(k[t])
+            o = int(off[t])
+            prev = V[int(off[t - 1]) : int(off[t - 1]) + kt]  # (tag two back, previous tag)
+            # max over the tag two back of score + log_prob; where log_prob does not depend on
+            # it, max(v + L) == max(v) + L exactly (rounding is monotonic)
+            np.add(prev.max(axis=1)[:, :, None], lp[o - base : o - base + kt], out=V[o : o + kt])
+            lo, hi = cell_span[t - 2], cell_span[t - 1]
+            if lo < hi:
+                r = cell_row[lo:hi] + (base - o)
+                b = cell_bs[lo:hi] >> 2
+                cand = prev[r, :, b] + cell_lp[lo:hi]
+                V.reshape(P, 16)[o + r, cell_bs[lo:hi]] = cand.max(axis=1)
+            lo, hi = unseen_span[t - 2], unseen_span[t - 1]
+            if lo < hi:  # SnowNLP: score of the state whose tag two back is 's', nothing added
+                r = unseen[lo:hi] + (base - o)
+                V[o + r] = prev[r, 3, :, None]
+
+    # the final state: SnowNLP's first maximum in its order (tag outer, previous tag inner)
+    last_row = off[lens - 1] + np.arange(R)
+    last = V[last_row].transpose(0, 2, 1).reshape(R, 16).argmax(axis=1)
+
+    # back-tracking, all runs together from the longest's end; the predecessor of the chosen state
+    # is the first (strict >) best of its 4 candidates, as in SnowNLP, recomputed here
+    Vf = V.reshape(P, 16)
+    tags = np.empty(P, dtype=np.int8)
+    cur = np.zeros(R, dtype=np.intp)
+    prv = np.zeros(R, dtype=np.intp)
+    a4 = np.arange(4) * 4
+    for t in range(n - 1, 0, -1):
+        kt = int(k[t])
+        kn = int(k[t + 1])
+        if kn < kt:
+            cur[kn:kt] = last[kn:kt] >> 2
+            prv[kn:kt] = last[kn:kt] & 3
+        o = int(off[t])
+        tags[o : o + kt] = cur[:kt]
+        if t >= 2:
+            p, s = prv[:kt], cur[:kt]
+            bs = p * 4 + s
+            ar = np.arange(o - base, o - base + kt)
+            lps = np.repeat(lp.reshape(P2, 16)[ar, bs][:, None], 4, axis=1)
+            lo, hi = cell_span[t - 2], cell_span[t - 1]
+            if lo < hi:
+                hit = np.searchsorted(cells[lo:hi], ar * 16 + bs) + lo
+                np.minimum(hit, len(cells) - 1, out=hit)
+                ok = np.flatnonzero(cells[hit] == ar * 16 + bs)
+                lps[ok] = cell_lp[hit[ok]]
+            cand = Vf[int(off[t - 1]) + np.arange(kt)[:, None], a4 + p[:, None]] + lps
+            a = cand.argmax(axis=1)  # the first maximum, as SnowNLP's strict >
+            lo, hi = unseen_span[t - 2], unseen_span[t - 1]
+            if lo < hi:
+                a[unseen[lo:hi] + (base - o)] = 3
+            cur[:kt] = p
+            prv[:kt] = a
+        else:
+            tags[:kt] = prv[:kt]
+
+    # SnowNLP's cutting: a word starts at a 'b' or 's' tag and after an 'e' tag; the words are
+    # cut by inserting a NUL before each and splitting once
+    by_run = np.empty(P, dtype=np.int8)
+    by_run[idx] = tags
+    cut = (by_run == 0) | (by_run == 3)
+    cut[1:] |= by_run[:-1] == 2
+    cut[starts[:-1]] = True
+    nth = np.cumsum(cut)
+    joined = np.zeros(P + int(nth[-1]), dtype=np.uint32)
+    joined[np.arange(P) + nth] = chars
+    words = joined[1:].tobytes().decode("utf-32-le").split("\0")
+    first_word = (nth[starts[:-1]] - 1).tolist()
+    first_word.append(len(words))
+    return words, first_word

@@ -469,6 +469,65 @@ def user_list() -> None:
             typer.echo(f"{user.username:<20} {user.role}{state}")
 
 
+def _skipped_lines(report: dict) -> list[str]:
+    skipped = report["skipped"]
+    if not skipped:
+        return []
+    reasons = ", ".join(f"{reason} {count}" for reason, count in skipped.items())
+    lines = [f"skipped {sum(skipped.values())} rows ({reasons})"]
+    return lines + [f"  {example}" for example in report["examples"]]
+
+
+@app.command("train-sentiment")
+def train_sentiment(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8) or xlsx file of labelled texts.")],
+    text_col: Annotated[str, typer.Option(help="Column holding the text.")],
+    label_col: Annotated[str, typer.Option(help="Column holding 1/0, pos/neg or 正面/负面.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the model [default: the configured path].")
+    ] = None,
+) -> None:
+    """Retrain SnowNLP's sentiment classifier on labelled texts; sentiment scores then use it."""
+    from analysis.sentiment_train import train
+
+    _settings()
+    report = train(file, text_col, label_col, out)
+    for line in _skipped_lines(report):
+        typer.echo(line)
+    typer.echo(
+        f"trained on {report['n_pos'] + report['n_neg']} texts ({report['n_pos']} positive, "
+        f"{report['n_neg']} negative, {report['words']} distinct words) "
+        f"in {report['seconds']:.1f} s"
+    )
+    typer.echo(f"model written to {report['model']}")
+
+
+@app.command("eval-sentiment")
+def eval_sentiment(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8) or xlsx file of labelled texts.")],
+    text_col: Annotated[str, typer.Option(help="Column holding the text.")],
+    label_col: Annotated[str, typer.Option(help="Column holding 1/0, pos/neg or 正面/负面.")],
+    model: Annotated[
+        Path | None, typer.Option(help="Model file to measure [default: the model in use].")
+    ] = None,
+) -> None:
+    """Accuracy and macro-F1 of the sentiment model on labelled texts (score > 0.5: positive)."""
+    from analysis.sentiment_train import evaluate
+
+    _settings()
+    report = evaluate(file, text_col, label_col, model)
+    for line in _skipped_lines(report):
+        typer.echo(line)
+    typer.echo(
+        f"model {report['model']}: F1 positive {report['f1_pos']:.3f}, "
+        f"F1 negative {report['f1_neg']:.3f} ({report['n_pos']} positive, "
+        f"{report['n_neg']} negative)"
+    )
+    typer.echo(
+        f"accuracy={report['accuracy']:.3f} macro_f1={report['macro_f1']:.3f} n={report['n']}"
+    )
+
+
 def main() -> None:
     """Entry point: a product error is one line on stderr and exit status 2, not a traceback."""
     try:

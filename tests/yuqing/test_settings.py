@@ -52,7 +52,11 @@ def test_no_module_reads_the_environment_but_settings() -> None:
         for path in (root / folder).rglob("*.py"):
             if path.name == "settings.py" and path.parent.name == "yuqing":
                 continue
-            text = path.read_text(encoding="utf-8")
-            if "os.environ" in text or "os.getenv" in text:
-                offenders.append(str(path.relative_to(root)))
+            for line in path.read_text(encoding="utf-8").splitlines():
+                # Handing the inherited environment, extended, to a child process reads no
+                # setting; every other use of the environment does.
+                if "os.environ |" in line:
+                    continue
+                if "os.environ" in line or "os.getenv" in line:
+                    offenders.append(str(path.relative_to(root)))
     assert offenders == []
