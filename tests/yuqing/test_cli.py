@@ -83,8 +83,42 @@ def test_help_lists_every_command(run) -> None:
         "config",
         "db",
         "user",
+        "analyze",
+        "hot-issues",
+        "train-sentiment",
+        "eval-sentiment",
     ):
         assert command in result.stdout
+
+
+def test_analyze_then_hot_issues_json_shows_members_score_and_explanation(
+    run, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.api.test_hot_issues import OUTAGE
+
+    now = datetime.now(UTC)
+    lines = [
+        {"id": f"cli:w{i}", "source": f"src-{kind}", "kind": kind, "text": text,
+         "published_at": (now - timedelta(minutes=50 - 4 * i)).isoformat()}
+        for i, (kind, text) in enumerate(OUTAGE)
+    ]  # fmt: skip
+    path = tmp_path / "burst.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
+    assert run("load", str(path)).returncode == 0
+
+    analyzed = run("analyze", "--json", YUQING_ALERTS__THRESHOLD="50")
+    assert analyzed.returncode == 0, analyzed.stderr
+    figures = json.loads(analyzed.stdout.strip().splitlines()[-1])
+    assert figures["scanned"] == len(OUTAGE) and figures["flagged"] == 1
+
+    shown = run("hot-issues", "--json")
+    assert shown.returncode == 0, shown.stderr
+    [hot] = json.loads(shown.stdout)
+    assert {m["post_id"] for m in hot["members"]} == {x["id"] for x in lines}
+    assert hot["score"] >= 50 and hot["first_seen"] and hot["flagged_at"]
+    assert any(line.startswith(f"突发：近1小时{len(OUTAGE)}条") for line in hot["explanation"])
 
 
 def test_load_stores_good_lines_and_quarantines_bad_ones(run, tmp_path: Path) -> None:
