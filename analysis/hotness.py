@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from analysis.clustering import Params
-from yuqing.errors import ConfigError
+from yuqing.configfile import load_model
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KIND_NAMES = {"news": "新闻", "board": "留言板", "microblog": "微博", "hotline": "12345热线"}
@@ -114,17 +113,7 @@ class HotConfig(_Strict):
 
     @classmethod
     def from_file(cls, path: Path) -> HotConfig:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read {path}: {exc}") from exc
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigError(f"{path}: {problems}") from exc
+        return load_model(path, cls, "hot issues file")
 
     def sensitive_groups(self, text: str) -> list[str]:
         """The sensitive groups whose terms occur in `text`."""

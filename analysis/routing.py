@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -54,12 +53,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from yuqing.errors import ConfigError
+from yuqing.configfile import load_model
 
 NAME_WEIGHT = 4.0
 CATEGORY_WEIGHT = 5.0
@@ -165,38 +163,9 @@ class RoutingFile(BaseModel):
         return self
 
 
-# libyaml's parser when PyYAML was built with it: five times faster on this file
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc, valid-type]
-    """A safe loader that refuses a key written twice in one mapping (PyYAML keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"{key!r} is written twice in one mapping", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def load_routing_file(path: Path) -> RoutingFile:
     """The parsed departments file; a bad file is one `ConfigError` naming the problem."""
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read the departments file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
-    try:
-        return RoutingFile.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{_where(err['loc'], data)}: {err['msg']}" for err in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from exc
+    return load_model(path, RoutingFile, "departments file", where=_where)
 
 
 def _where(loc: tuple[int | str, ...], data: Any) -> str:

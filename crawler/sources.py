@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from yuqing.errors import ConfigError
+from yuqing.configfile import load_model
 
 
 class Schedule(BaseModel):
@@ -144,17 +143,5 @@ def load_sources(
     path: Path,
 ) -> dict[str, NewsSource | BoardSource | MicroblogSource | HotlineSource]:
     """Every configured source by name; a bad file is one `ConfigError` naming the problem."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read the sources file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
-    try:
-        parsed = SourcesFile.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+    parsed = load_model(path, SourcesFile, "sources file")
     return {source.name: source for source in parsed.sources}
