@@ -14,13 +14,18 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.alerts.views import router as alerts_router
+from api.audit.middleware import AuditMiddleware
+from api.audit.views import router as audit_router
 from api.auth import service as auth_service
 from api.auth.views import router as auth_router
+from api.briefings.views import issue_router as briefing_issue_router
+from api.briefings.views import router as briefings_router
 from api.database import make_engine, make_session_factory, migrate, ping
 from api.departments.views import router as departments_router
 from api.deps import get_current_user
 from api.issues.views import router as issues_router
 from api.posts.views import router as posts_router
+from api.reports.views import router as reports_router
 from api.sources.views import router as sources_router
 from store import open_store
 from store.base import PostStore
@@ -31,6 +36,7 @@ from yuqing.errors import (
     ForbiddenError,
     InputError,
     NotFoundError,
+    RateLimited,
     StoreError,
     StoreUnavailable,
     YuqingError,
@@ -48,6 +54,7 @@ STATUS_CODES: tuple[tuple[type[YuqingError], int], ...] = (
     (InputError, 400),
     (NotFoundError, 404),
     (ConflictError, 409),
+    (RateLimited, 429),
     (StoreUnavailable, 503),
     (StoreError, 500),
     (ConfigError, 500),
@@ -117,6 +124,8 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
         return _error(status, type(exc).__name__, str(exc), headers=headers)
     if isinstance(exc, RequestValidationError):
         message, details = _describe_validation(exc)
@@ -188,12 +197,18 @@ def create_app(settings: Settings | None = None, store: PostStore | None = None)
         app.add_exception_handler(exc_class, handle_error)
 
     app.include_router(auth_router)
+    # Inside the error handling for expected errors, so it records the status clients get.
+    app.add_middleware(AuditMiddleware)
     # Belt and braces: these routers refuse anonymous calls even if an endpoint forgot a role.
     signed_in = [Depends(get_current_user)]
     app.include_router(alerts_router, dependencies=signed_in)
+    app.include_router(audit_router, dependencies=signed_in)
+    app.include_router(briefings_router, dependencies=signed_in)
+    app.include_router(briefing_issue_router, dependencies=signed_in)
     app.include_router(departments_router, dependencies=signed_in)
     app.include_router(issues_router, dependencies=signed_in)
     app.include_router(posts_router, dependencies=signed_in)
+    app.include_router(reports_router, dependencies=signed_in)
     app.include_router(sources_router, dependencies=signed_in)
 
     @app.get("/health", response_model=HealthRead, tags=["health"])

@@ -9,7 +9,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from api.audit import service as audit
 from api.auth import service as auth_service
+from api.auth import tokens as api_tokens
 from api.auth.models import Role, User
 from api.database import unit_of_work
 from store.base import PostStore
@@ -44,18 +46,32 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_current_user(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
+    """The user a bearer credential stands for: a JWT from signing in, or an API token
+    (``yq_...``) acting with its user's role."""
     if not token:
         raise AuthError(f"sign in first: send the bearer token from POST {TOKEN_URL}")
-    user_id = auth_service.decode_access_token(token, settings=settings)
+    if api_tokens.is_api_token(token):
+        api_token = api_tokens.authenticate(session=session, token=token)
+        request.state.api_token_id = api_token.id
+        user_id = api_token.user_id
+    else:
+        user_id = auth_service.decode_access_token(token, settings=settings)
     user = auth_service.get(session=session, user_id=user_id)
     # The role is read from the database, not the token, so a change takes effect at once.
     if user is None or not user.is_active:
         raise AuthError("this account does not exist or is disabled")
+    audit.note_actor(request.state, user_id=user.id, name=user.username)
     return user
+
+
+def api_token_in_use(request: Request) -> int | None:
+    """The id of the API token the request was authenticated with, if it was one."""
+    return getattr(request.state, "api_token_id", None)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -31,7 +31,10 @@ DEMO_USERS = (
     ("analyst", "analyst", "研判员演示账号"),
     ("leader", "leader", "领导演示账号"),
     ("press", "press", "发布员演示账号"),
+    ("handler", "handler", "部门承办人演示账号"),
 )
+# The demo handler works for 市住建局, whose posts the sample city site has plenty of.
+DEMO_HANDLER_DEPARTMENT = "zjj"
 
 
 def _settings() -> Settings:
@@ -103,7 +106,11 @@ def demo(
             f"cannot serve the sample city site on port {DEMO_SITE[1]}: {exc}"
         ) from exc
     typer.echo(f"sample city site (江澜市) on http://{DEMO_SITE[0]}:{DEMO_SITE[1]}")
-    _migrate_and_seed_demo_users(settings)
+    accounts = _migrate_and_seed_demo_users(settings)
+    typer.echo("demo accounts (user / password):")
+    for line in accounts:
+        typer.echo(f"  {line}")
+    typer.echo("  and admin with YUQING_ADMIN_PASSWORD (default admin-dev-password)")
     demo_sources = [s for s in _demo_sources(settings)]
     command = [sys.executable, "-m", "yuqing", "crawl", *demo_sources]
     try:
@@ -141,17 +148,68 @@ def _demo_sources(settings: Settings) -> list[str]:
     return names
 
 
-def _migrate_and_seed_demo_users(settings: Settings) -> None:
+def _migrate_and_seed_demo_users(settings: Settings) -> list[str]:
+    """Create what is missing of the demo: the departments (from the departments file, if
+    there are none yet) and one user per role. Returns a line per account, with its password.
+    """
+    from api.auth.models import Role
     from api.auth.service import create_user, get_by_username
     from api.database import migrate, session_scope
+    from api.departments.models import Department
 
     migrate(settings.database.url)
+    accounts = []
     with session_scope(settings.database.url) as session:
-        for username, role, _label in DEMO_USERS:
-            if get_by_username(session=session, username=username) is None:
-                create_user(
-                    session=session, username=username, password=f"{username}-demo", role=role
+        _seed_demo_departments(session, settings)
+        handler_department = _demo_handler_department(session)
+        for username, role, label in DEMO_USERS:
+            password = f"{username}-demo"
+            user = get_by_username(session=session, username=username)
+            if user is None:
+                user = create_user(
+                    session=session,
+                    username=username,
+                    password=password,
+                    role=role,
+                    department_id=handler_department.id if role == Role.HANDLER else None,
                 )
+            department = session.get(Department, user.department_id or -1)
+            where = f", {department.name}" if department is not None else ""
+            accounts.append(f"{username} / {password}  ({label}{where})")
+    return accounts
+
+
+def _seed_demo_departments(session, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """The departments of the departments file, if the table is empty."""
+    from sqlalchemy import select
+
+    from analysis.routing import load_routing_file
+    from api.departments.models import Department
+    from api.departments.service import create_department
+
+    if session.scalar(select(Department.id).limit(1)) is not None:
+        return
+    spec = load_routing_file(settings.analysis.departments_file)
+    for department in spec.departments:
+        create_department(
+            session=session,
+            code=department.code,
+            name=department.name,
+            district=department.district,
+        )
+    typer.echo(f"created {len(spec.departments)} departments from the departments file")
+
+
+def _demo_handler_department(session):  # type: ignore[no-untyped-def]
+    from api.departments.service import get_by_code, list_departments
+
+    department = get_by_code(session=session, code=DEMO_HANDLER_DEPARTMENT)
+    if department is None:
+        existing = list_departments(session=session)
+        if not existing:
+            raise YuqingError("the demo handler needs a department, and there is none")
+        department = existing[0]
+    return department
 
 
 @app.command()

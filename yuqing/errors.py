@@ -9,6 +9,7 @@
     ├── ConflictError            a concurrent change or a refused transition (HTTP 409)
     ├── AuthError                missing or wrong credentials (HTTP 401)
     │   └── ForbiddenError       authenticated, but the role may not do this (HTTP 403)
+    ├── RateLimited              too many attempts; try again after `retry_after` s (HTTP 429)
     └── StoreError               a storage backend failed
         └── StoreUnavailable     the backend cannot be reached at all; the data should wait
 
@@ -53,6 +54,14 @@ class AuthError(YuqingError):
 
 class ForbiddenError(AuthError):
     """The caller is known but their role may not do this."""
+
+
+class RateLimited(YuqingError):
+    """Too many attempts (failed sign-ins, for one); `retry_after` says when to try again."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class StoreError(YuqingError):

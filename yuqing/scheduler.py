@@ -44,6 +44,13 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
         name="cluster new posts, score hot issues, deliver alerts",
         **JOB_DEFAULTS,
     )
+    scheduler.add_job(
+        _logged("clock warnings", _clock_warnings(settings)),
+        IntervalTrigger(seconds=60, timezone=settings.timezone),
+        id="clock-warnings",
+        name="warn before and at each SLA deadline",
+        **JOB_DEFAULTS,
+    )
     for source in load_sources(settings.crawler.sources_file).values():
         if not source.enabled or source.schedule is None:
             continue
@@ -74,6 +81,23 @@ def _analysis_pass(settings: Settings) -> Callable[[], str]:
         if job is None:
             job = make_job(settings)
         return summary(job.run())
+
+    return run
+
+
+def _clock_warnings(settings: Settings) -> Callable[[], str]:
+    from api.database import make_engine, make_session_factory, migrate
+    from api.issues.warnings import check_clocks
+
+    factory = None
+
+    def run() -> str:
+        nonlocal factory
+        if factory is None:
+            engine = make_engine(settings.database.url)
+            migrate(engine)
+            factory = make_session_factory(engine)
+        return f"{check_clocks(factory, settings)} warnings sent"
 
     return run
 

@@ -137,6 +137,13 @@ class AlertSettings(BaseModel):
     channels: list[AlertChannel] = []
 
 
+class SlaSettings(BaseModel):
+    """Where the statutory deadline rules and the holiday overrides are."""
+
+    policy_file: Path = CONFIG_DIR / "sla.yaml"
+    holidays_file: Path = CONFIG_DIR / "holidays.yaml"
+
+
 class TestEngines(BaseModel):
     """Engines the test suite may use; unset means the tests that need them are skipped."""
 
@@ -168,6 +175,7 @@ class Settings(BaseSettings):
     crawler: CrawlerSettings = CrawlerSettings()
     analysis: AnalysisSettings = AnalysisSettings()
     alerts: AlertSettings = AlertSettings()
+    sla: SlaSettings = SlaSettings()
     test: TestEngines = TestEngines()
     # CI sets CI=true; then a test whose engine is missing fails instead of being skipped.
     ci: bool = Field(default=False, validation_alias=AliasChoices("YUQING_CI", "CI"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String, true
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.database import Base, UTCDateTime, utcnow
@@ -51,6 +51,45 @@ class User(Base):
         return f"<User {self.id} {self.username!r} {self.role}>"
 
 
+class ApiToken(Base):
+    """A long-lived bearer token for a machine, acting with its user's role.
+
+    Only a hash of the secret is kept; the full token is shown once, when it is created.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Shown in lists so a person can tell tokens apart, and used to find the row.
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.prefix!r} of user {self.user_id}>"
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept so that every API process sees the same failure counts."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index(None, "username", "at"),
+        Index(None, "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -77,3 +116,34 @@ class TokenRead(BaseModel):
     access_token: str
     token_type: str = "bearer"
     role: Role
+
+
+class ApiTokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100, description="What the token is for.")
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="When the token stops working; never if left out."
+    )
+    user_id: int | None = Field(
+        default=None, description="Whose token it is (admins only); yours if left out."
+    )
+
+
+class ApiTokenRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiTokenCreated(ApiTokenRead):
+    """The new token's record and, this once only, the token itself."""
+
+    token: str

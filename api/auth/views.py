@@ -1,32 +1,56 @@
-"""Signing in, who am I, and user management for admins."""
+"""Signing in, who am I, user management for admins, and API tokens for machines."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.auth import service
-from api.auth.models import Role, TokenRead, User, UserCreate, UserRead
-from api.deps import CurrentUser, SessionDep, SettingsDep, require_roles
-from yuqing.errors import AuthError
+from api.audit import service as audit
+from api.auth import service, throttle
+from api.auth import tokens as api_tokens
+from api.auth.models import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenRead,
+    Role,
+    TokenRead,
+    User,
+    UserCreate,
+    UserRead,
+)
+from api.deps import CurrentUser, SessionDep, SettingsDep, api_token_in_use, require_roles
+from yuqing.errors import AuthError, ForbiddenError, InputError
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 Admin = Annotated[User, Depends(require_roles(Role.ADMIN))]
 
 
-@router.post("/token", response_model=TokenRead)
+@router.post(
+    "/token",
+    response_model=TokenRead,
+    responses={429: {"description": "too many failed sign-ins; see Retry-After"}},
+)
 def sign_in(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
 ) -> TokenRead:
     """Exchange a username and password (OAuth2 password form) for a bearer token."""
-    user = service.authenticate(session=session, username=form.username, password=form.password)
+    username = service.normalize_username(form.username)
+    ip = audit.client_ip(request.scope)
+    audit.note_actor(request.state, user_id=None, name=username)
+    throttle.check(session=session, username=username, ip=ip)
+    user = service.authenticate(session=session, username=username, password=form.password)
+    throttle.record(session=session, username=username, ip=ip, ok=user is not None)
     if user is None:
+        # The refusal rolls the request's session back; the failure must stay counted.
+        session.commit()
         raise AuthError("wrong username or password")
+    audit.note_actor(request.state, user_id=user.id, name=user.username)
     token = service.create_access_token(user=user, settings=settings)
     return TokenRead(access_token=token, role=user.role)
 
@@ -51,3 +75,44 @@ def create_user(body: UserCreate, _: Admin, session: SessionDep) -> UserRead:
         department_id=body.department_id,
     )
     return UserRead.model_validate(user)
+
+
+@router.post("/tokens", response_model=ApiTokenCreated, status_code=status.HTTP_201_CREATED)
+def create_api_token(
+    body: ApiTokenCreate, user: CurrentUser, session: SessionDep, request: Request
+) -> ApiTokenCreated:
+    """A new API token, for yourself or (admins) for another user. The response holds the
+    token itself, and it is shown this once only: store it now."""
+    if api_token_in_use(request) is not None:
+        # Else a leaked token could mint successors that outlive its revocation.
+        raise ForbiddenError("an API token cannot create API tokens; sign in with a password")
+    owner = user
+    if body.user_id is not None and body.user_id != user.id:
+        if user.role is not Role.ADMIN:
+            raise ForbiddenError("only an admin may create API tokens for another user")
+        found = service.get(session=session, user_id=body.user_id)
+        if found is None:
+            raise InputError(f"user {body.user_id} does not exist")
+        owner = found
+    row, token = api_tokens.create(
+        session=session, user=owner, name=body.name, expires_at=body.expires_at
+    )
+    return ApiTokenCreated(**ApiTokenRead.model_validate(row).model_dump(), token=token)
+
+
+@router.get("/tokens", response_model=list[ApiTokenRead])
+def list_api_tokens(user: CurrentUser, session: SessionDep) -> list[ApiTokenRead]:
+    """Your API tokens; an admin sees everyone's."""
+    owner = None if user.role is Role.ADMIN else user.id
+    return [
+        ApiTokenRead.model_validate(t)
+        for t in api_tokens.list_tokens(session=session, user_id=owner)
+    ]
+
+
+@router.delete("/tokens/{token_id}", response_model=ApiTokenRead)
+def revoke_api_token(token_id: int, user: CurrentUser, session: SessionDep) -> ApiTokenRead:
+    """Revoke an API token of yours (an admin: anyone's); it stops working at once."""
+    return ApiTokenRead.model_validate(
+        api_tokens.revoke(session=session, token_id=token_id, by=user)
+    )

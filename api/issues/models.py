@@ -6,12 +6,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    model_validator,
+)
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -57,6 +65,7 @@ class IssueStatus(StrEnum):
     RESPONDED = "responded"
     CLOSED = "closed"
     DISMISSED = "dismissed"
+    REOPENED = "reopened"
 
 
 STATUS_LABELS = {
@@ -66,17 +75,29 @@ STATUS_LABELS = {
     IssueStatus.RESPONDED: "已回应",
     IssueStatus.CLOSED: "已办结",
     IssueStatus.DISMISSED: "已排除",
+    IssueStatus.REOPENED: "已重启",
 }
 
-# Where an issue may go from each status. Going back (closed → assigned, dismissed → new)
-# reopens it.
+# Where an issue may go from each status: the one table every status change is checked
+# against. A closed or dismissed issue comes back through `reopened`. Dismissing needs a
+# reason, closing a resolution note (`REQUIRES`).
 TRANSITIONS: dict[IssueStatus, frozenset[IssueStatus]] = {
     IssueStatus.NEW: frozenset({IssueStatus.TRIAGED, IssueStatus.ASSIGNED, IssueStatus.DISMISSED}),
     IssueStatus.TRIAGED: frozenset({IssueStatus.ASSIGNED, IssueStatus.DISMISSED}),
-    IssueStatus.ASSIGNED: frozenset({IssueStatus.RESPONDED, IssueStatus.TRIAGED}),
+    IssueStatus.ASSIGNED: frozenset(
+        {IssueStatus.RESPONDED, IssueStatus.TRIAGED, IssueStatus.DISMISSED}
+    ),
     IssueStatus.RESPONDED: frozenset({IssueStatus.CLOSED, IssueStatus.ASSIGNED}),
-    IssueStatus.CLOSED: frozenset({IssueStatus.ASSIGNED}),
-    IssueStatus.DISMISSED: frozenset({IssueStatus.NEW}),
+    IssueStatus.CLOSED: frozenset({IssueStatus.REOPENED}),
+    IssueStatus.DISMISSED: frozenset({IssueStatus.REOPENED}),
+    IssueStatus.REOPENED: frozenset(
+        {IssueStatus.TRIAGED, IssueStatus.ASSIGNED, IssueStatus.DISMISSED}
+    ),
+}
+REQUIRES: dict[IssueStatus, str] = {
+    IssueStatus.DISMISSED: "reason",
+    IssueStatus.CLOSED: "resolution",
+    IssueStatus.REOPENED: "reason",
 }
 
 
@@ -116,6 +137,18 @@ class TrackedIssue(Base):
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the office learnt of it: the SLA clocks start here.
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # First assignment to a lead department, and closure (cleared on reopening): the metrics.
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    tags: Mapped[list[str]] = mapped_column(_JSON, default=list)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    dismiss_reason: Mapped[str | None] = mapped_column(Text)
+    # Policy interpretation clocks start at the policy's publication.
+    policy_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set for a hotline work order: its reply clock depends on the category (咨询, 投诉, ...).
+    hotline_category: Mapped[str | None] = mapped_column(String(50))
     # Every UPDATE checks and bumps it, so two people editing one issue cannot both win.
     version: Mapped[int] = mapped_column(Integer)
 
@@ -140,6 +173,59 @@ class TimelineEvent(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class IssueDepartment(Base):
+    """A supporting department of an issue (the lead department is on the issue)."""
+
+    __tablename__ = "issue_departments"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("tracked_issues.id", ondelete="CASCADE"), primary_key=True
+    )
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+
+
+class IssueLink(Base):
+    """A hot issue or a post the tracked issue is about."""
+
+    __tablename__ = "issue_links"
+    __table_args__ = (
+        CheckConstraint("kind IN ('hot_issue', 'post')", name="kind"),
+        Index("ix_issue_links_kind_ref", "kind", "ref"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("tracked_issues.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    ref: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SlaClock(Base):
+    """One statutory deadline of an issue (see `api.issues.sla` for how it is judged)."""
+
+    __tablename__ = "sla_clocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("tracked_issues.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    basis: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # as planned
+    warn_at: Mapped[float] = mapped_column(Float, default=0.8)
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    met_by: Mapped[str | None] = mapped_column(String(100))  # e.g. "briefing:12"
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # [{"paused_at", "resumed_at", "reason", "actor_id"}], oldest first
+    pauses: Mapped[list[dict[str, Any]]] = mapped_column(_JSON, default=list)
+    warned: Mapped[list[str]] = mapped_column(_JSON, default=list)  # warning levels sent
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 # -- request and response shapes ----------------------------------------------------------------
 
 
@@ -151,6 +237,43 @@ class IssueCreate(BaseModel):
     category: str | None = Field(default=None, max_length=100)
     severity: Severity = Severity.GENERAL
     lead_department_id: int | None = None
+    detected_at: AwareDatetime | None = None
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    policy_published_at: AwareDatetime | None = None
+    hotline_category: str | None = Field(default=None, max_length=50)
+    supporting_department_ids: list[int] = Field(default_factory=list, max_length=50)
+    hot_issue_ids: list[int] = Field(default_factory=list, max_length=50)
+    post_ids: list[str] = Field(default_factory=list, max_length=500)
+
+
+class PromoteRequest(BaseModel):
+    """Turn a hot issue into a tracked issue."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    hot_issue_id: int
+    severity: Severity = Severity.GENERAL
+    lead_department_id: int | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    category: str | None = Field(default=None, max_length=100)
+
+
+class CommentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class PinRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pinned: bool = True
+
+
+class PauseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 _NOT_NULL = ("title", "summary", "severity", "status")
@@ -168,6 +291,9 @@ class IssueUpdate(BaseModel):
     severity: Severity | None = None
     status: IssueStatus | None = None
     lead_department_id: int | None = None
+    tags: list[str] | None = Field(default=None, max_length=50)
+    # the reason for dismissing or reopening, the resolution when closing
+    note: str | None = Field(default=None, max_length=20_000)
 
     @model_validator(mode="after")
     def _no_nulls_where_required(self) -> IssueUpdate:
@@ -177,7 +303,7 @@ class IssueUpdate(BaseModel):
         return self
 
     def changes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True, exclude={"version"})
+        return self.model_dump(exclude_unset=True, exclude={"version", "note"})
 
 
 class IssueRead(BaseModel):
@@ -193,6 +319,14 @@ class IssueRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    detected_at: datetime
+    assigned_at: datetime | None
+    closed_at: datetime | None
+    tags: list[str]
+    resolution: str | None
+    dismiss_reason: str | None
+    policy_published_at: datetime | None
+    hotline_category: str | None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -218,6 +352,11 @@ class TimelineEventRead(BaseModel):
 
 class IssueDetail(IssueRead):
     timeline: list[TimelineEventRead]
+    clocks: list[Any] = []
+    supporting_department_ids: list[int] = []
+    hot_issue_ids: list[str] = []
+    post_ids: list[str] = []
+    briefing_ids: list[int] = []
 
 
 class IssuePage(BaseModel):

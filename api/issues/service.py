@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,20 +14,26 @@ from sqlalchemy.orm.exc import StaleDataError
 from api.auth.models import User
 from api.database import utcnow
 from api.departments.models import Department
+from api.issues import clocks
 from api.issues.models import (
+    REQUIRES,
     TRANSITIONS,
+    IssueDepartment,
+    IssueLink,
     IssueStatus,
     Severity,
     TimelineEvent,
     TrackedIssue,
 )
 from yuqing.errors import ConflictError, InputError, NotFoundError
+from yuqing.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 UPDATABLE_FIELDS = frozenset(
-    {"title", "summary", "category", "severity", "status", "lead_department_id"}
+    {"title", "summary", "category", "severity", "status", "lead_department_id", "tags"}
 )
+SEVERITY_ORDER = list(Severity)
 MAX_PAGE = 200
 
 
@@ -80,13 +87,26 @@ def create_issue(
     severity: Severity = Severity.GENERAL,
     lead_department_id: int | None = None,
     actor: User | None = None,
+    detected_at: datetime | None = None,
+    tags: list[str] | None = None,
+    policy_published_at: datetime | None = None,
+    hotline_category: str | None = None,
+    supporting_department_ids: list[int] | None = None,
+    hot_issue_ids: list[int] | None = None,
+    post_ids: list[str] | None = None,
+    settings: Settings | None = None,
 ) -> TrackedIssue:
-    """A new issue in status `new`, with a `created` event opening its timeline."""
+    """A new issue in status `new`, with a `created` event opening its timeline and the SLA
+    clocks its severity and category call for, started at `detected_at` (default now)."""
     title = title.strip()
     if not title:
         raise InputError("an issue needs a title")
     _check_department(session, lead_department_id)
+    for department_id in supporting_department_ids or ():
+        _check_department(session, department_id)
     now = utcnow()
+    if detected_at is not None and detected_at > now:
+        raise InputError("detected_at cannot be in the future")
     issue = TrackedIssue(
         title=title,
         summary=summary,
@@ -96,9 +116,19 @@ def create_issue(
         lead_department_id=lead_department_id,
         created_at=now,
         updated_at=now,
+        detected_at=detected_at or now,
+        tags=list(dict.fromkeys(tags or [])),
+        policy_published_at=policy_published_at,
+        hotline_category=hotline_category,
     )
     session.add(issue)
     session.flush()
+    for department_id in dict.fromkeys(supporting_department_ids or ()):
+        session.add(IssueDepartment(issue_id=issue.id, department_id=department_id))
+    for hot_id in dict.fromkeys(hot_issue_ids or ()):
+        session.add(IssueLink(issue_id=issue.id, kind="hot_issue", ref=str(hot_id)))
+    for post_id in dict.fromkeys(post_ids or ()):
+        session.add(IssueLink(issue_id=issue.id, kind="post", ref=post_id))
     session.add(
         TimelineEvent(
             issue_id=issue.id,
@@ -109,9 +139,12 @@ def create_issue(
                 "title": title,
                 "severity": issue.severity.value,
                 "lead_department_id": lead_department_id,
+                "detected_at": issue.detected_at.isoformat(),
+                "hot_issue_ids": list(hot_issue_ids or []),
             },
         )
     )
+    clocks.start(session, settings or get_settings(), issue, actor.id if actor else None)
     session.flush()
     return issue
 
@@ -123,6 +156,8 @@ def update_issue(
     expected_version: int,
     changes: Mapping[str, Any],
     actor: User | None,
+    note: str | None = None,
+    settings: Settings | None = None,
 ) -> TrackedIssue:
     """Apply `changes` if the issue is still at `expected_version`; else `ConflictError`.
 
@@ -151,6 +186,9 @@ def update_issue(
         _check_department(session, diff["lead_department_id"]["to"])
     if "status" in diff:
         _check_transition(diff["status"]["from"], diff["status"]["to"])
+        needed = REQUIRES.get(diff["status"]["to"])
+        if needed and not (note or "").strip():
+            raise InputError(f"going to {diff['status']['to']} needs a {needed} (send `note`)")
     lead = diff.get("lead_department_id", {}).get("to", issue.lead_department_id)
     new_status = diff.get("status", {}).get("to", issue.status)
     if new_status is IssueStatus.ASSIGNED and lead is None:
@@ -160,21 +198,107 @@ def update_issue(
     for field, change in diff.items():
         setattr(issue, field, change["to"])
     issue.updated_at = now
+    new_status = diff.get("status", {}).get("to")
+    if new_status is IssueStatus.ASSIGNED and issue.assigned_at is None:
+        issue.assigned_at = now
+    if new_status is IssueStatus.REOPENED:
+        issue.closed_at = None
+    if new_status is IssueStatus.CLOSED:
+        issue.closed_at = now
+        issue.resolution = note
+    elif new_status is IssueStatus.DISMISSED:
+        issue.dismiss_reason = note
+    payload: dict[str, Any] = {"changes": _jsonable(diff), "version": expected_version + 1}
+    if note:
+        payload["note"] = note
     session.add(
         TimelineEvent(
             issue_id=issue.id,
             actor_id=actor.id if actor else None,
             at=now,
-            type="status_changed" if "status" in diff else "updated",
-            payload={"changes": diff, "version": expected_version + 1},
+            type=_event_type(diff, issue),
+            payload=payload,
         )
     )
+    if "severity" in diff or "category" in diff:
+        reason = "severity" if "severity" in diff else "category"
+        clocks.replan(
+            session, settings or get_settings(), issue, actor.id if actor else None, reason
+        )
     try:
         session.flush()
     except StaleDataError as exc:
         log.info("issue %s: concurrent update refused (%s)", issue_id, exc)
         raise ConflictError(_stale_message(issue_id, expected_version, None)) from exc
     return issue
+
+
+def _event_type(diff: dict[str, dict[str, Any]], issue: TrackedIssue) -> str:
+    if "status" in diff:
+        return "reopened" if diff["status"]["to"] is IssueStatus.REOPENED else "status_changed"
+    if "severity" in diff:
+        old, new = (SEVERITY_ORDER.index(Severity(diff["severity"][k])) for k in ("from", "to"))
+        return "escalated" if new > old else "deescalated"
+    if "lead_department_id" in diff and diff["lead_department_id"]["from"] is not None:
+        return "reassigned"
+    return "updated"
+
+
+def _jsonable(diff: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def plain(value: Any) -> Any:
+        return value.value if isinstance(value, Severity | IssueStatus) else value
+
+    return {f: {k: plain(v) for k, v in change.items()} for f, change in diff.items()}
+
+
+def add_comment(*, session: Session, issue: TrackedIssue, text: str, actor: User) -> TimelineEvent:
+    text = text.strip()
+    if not text:
+        raise InputError("a comment needs text")
+    event = TimelineEvent(
+        issue_id=issue.id, actor_id=actor.id, at=utcnow(), type="comment", payload={"text": text}
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def pin(
+    *, session: Session, issue: TrackedIssue, event_id: int, pinned: bool, actor: User
+) -> TimelineEvent:
+    """Pin or unpin an event; the pin itself is recorded as an event (the timeline is
+    append-only apart from this flag)."""
+    event = session.get(TimelineEvent, event_id)
+    if event is None or event.issue_id != issue.id:
+        raise NotFoundError(f"issue {issue.id} has no event {event_id}")
+    if event.pinned != pinned:
+        event.pinned = pinned
+        session.add(
+            TimelineEvent(
+                issue_id=issue.id,
+                actor_id=actor.id,
+                at=utcnow(),
+                type="pinned" if pinned else "unpinned",
+                payload={"event_id": event_id},
+            )
+        )
+        session.flush()
+    return event
+
+
+def supporting_departments(session: Session, issue_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(IssueDepartment.department_id).where(IssueDepartment.issue_id == issue_id)
+        )
+    )
+
+
+def links(session: Session, issue_id: int) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {"hot_issue": [], "post": []}
+    for link in session.scalars(select(IssueLink).where(IssueLink.issue_id == issue_id)):
+        out[link.kind].append(link.ref)
+    return out
 
 
 def _stale_message(issue_id: int, expected: int, current: int | None) -> str:

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import select
 
 from api.auth.models import Role, User
-from api.deps import SessionDep, require_roles
-from api.issues import service
+from api.deps import SessionDep, SettingsDep, require_roles
+from api.issues import clocks, service
 from api.issues.models import (
+    CommentCreate,
     IssueCreate,
     IssueDetail,
     IssuePage,
     IssueRead,
     IssueStatus,
     IssueUpdate,
+    PauseRequest,
+    PinRequest,
+    PromoteRequest,
     Severity,
     TimelineEventRead,
     TrackedIssue,
@@ -30,6 +39,10 @@ Reader = Annotated[
 ]
 Creator = Annotated[User, Depends(require_roles(Role.ANALYST))]
 Editor = Annotated[User, Depends(require_roles(Role.ANALYST, Role.HANDLER))]
+# Leaders change nothing but comments and pins.
+Commenter = Annotated[
+    User, Depends(require_roles(Role.ANALYST, Role.LEADER, Role.PRESS, Role.HANDLER))
+]
 
 # Handlers work on their department's issues; who leads an issue, and how grave it is,
 # is the office's call.
@@ -47,6 +60,13 @@ def _visible(issue: TrackedIssue | None, user: User) -> TrackedIssue | None:
         return None
     if user.role is Role.HANDLER and issue.lead_department_id != user.department_id:
         return None
+    return issue
+
+
+def _readable(session: SessionDep, issue_id: int, user: User) -> TrackedIssue:
+    issue = _visible(service.get(session=session, issue_id=issue_id), user)
+    if issue is None:
+        raise NotFoundError(f"issue {issue_id} does not exist")
     return issue
 
 
@@ -70,8 +90,13 @@ def _version_from(body_version: int | None, if_match: str | None) -> int:
 
 @router.post("", response_model=IssueRead, status_code=201)
 def create_issue(
-    body: IssueCreate, user: Creator, session: SessionDep, response: Response
+    body: IssueCreate,
+    user: Creator,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> IssueRead:
+    """Enter an issue by hand (a phone tip, a leader's instruction); its clocks start."""
     issue = service.create_issue(
         session=session,
         title=body.title,
@@ -80,6 +105,14 @@ def create_issue(
         severity=body.severity,
         lead_department_id=body.lead_department_id,
         actor=user,
+        detected_at=body.detected_at,
+        tags=body.tags,
+        policy_published_at=body.policy_published_at,
+        hotline_category=body.hotline_category,
+        supporting_department_ids=body.supporting_department_ids,
+        hot_issue_ids=body.hot_issue_ids,
+        post_ids=body.post_ids,
+        settings=settings,
     )
     response.headers["ETag"] = _etag(issue)
     response.headers["Location"] = f"{router.prefix}/{issue.id}"
@@ -113,17 +146,153 @@ def list_issues(
     )
 
 
+@router.post("/promote", response_model=IssueRead, status_code=201)
+def promote(
+    body: PromoteRequest,
+    user: Creator,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+) -> IssueRead:
+    """Track a hot issue: detected when it was flagged (or first seen), linked to it."""
+    from api.alerts.models import HotIssue
+
+    hot = session.get(HotIssue, body.hot_issue_id)
+    if hot is None:
+        raise NotFoundError(f"no hot issue {body.hot_issue_id}")
+    issue = service.create_issue(
+        session=session,
+        title=body.title or hot.title[:300],
+        category=body.category,
+        severity=body.severity,
+        lead_department_id=body.lead_department_id,
+        actor=user,
+        detected_at=hot.flagged_at or hot.first_seen,
+        tags=list(hot.keywords[:5]),
+        hot_issue_ids=[hot.id],
+        settings=settings,
+        summary="\n".join(hot.flag_explanation or hot.explanation),
+    )
+    hot.status, hot.curated = "promoted", True
+    response.headers["ETag"] = _etag(issue)
+    response.headers["Location"] = f"{router.prefix}/{issue.id}"
+    return IssueRead.model_validate(issue)
+
+
 @router.get("/{issue_id}", response_model=IssueDetail)
-def get_issue(issue_id: int, user: Reader, session: SessionDep, response: Response) -> IssueDetail:
-    issue = _visible(service.get(session=session, issue_id=issue_id), user)
-    if issue is None:
-        raise NotFoundError(f"issue {issue_id} does not exist")
+def get_issue(
+    issue_id: int, user: Reader, session: SessionDep, settings: SettingsDep, response: Response
+) -> IssueDetail:
+    """The issue with its whole timeline (pinned events marked), clocks and links."""
+    from api.briefings.models import BriefingIssue
+    from api.database import utcnow
+
+    issue = _readable(session, issue_id, user)
     timeline = service.get_timeline(session=session, issue_id=issue_id)
+    links = service.links(session, issue_id)
+    cal, now = clocks.calendar(settings), utcnow()
     response.headers["ETag"] = _etag(issue)
     return IssueDetail(
         **IssueRead.model_validate(issue).model_dump(exclude={"severity_label", "status_label"}),
         timeline=[TimelineEventRead.model_validate(e) for e in timeline],
+        clocks=[clocks.read(c, now, cal) for c in clocks.clocks_of(session, issue_id)],
+        supporting_department_ids=service.supporting_departments(session, issue_id),
+        hot_issue_ids=links["hot_issue"],
+        post_ids=links["post"],
+        briefing_ids=list(
+            session.scalars(
+                select(BriefingIssue.briefing_id).where(BriefingIssue.issue_id == issue_id)
+            )
+        ),
     )
+
+
+@router.get("/{issue_id}/timeline", response_model=list[TimelineEventRead])
+def export_timeline(
+    issue_id: int,
+    user: Reader,
+    session: SessionDep,
+    pinned: Annotated[bool, Query(description="only pinned events (the leaders' view)")] = False,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Any:
+    """The timeline, oldest first, as JSON or as a CSV download."""
+    _readable(session, issue_id, user)
+    events = [
+        e
+        for e in service.get_timeline(session=session, issue_id=issue_id)
+        if e.pinned or not pinned
+    ]
+    if format == "json":
+        return [TimelineEventRead.model_validate(e) for e in events]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "at", "actor_id", "type", "pinned", "payload"])
+    for e in events:
+        writer.writerow(
+            [
+                e.id,
+                e.at.isoformat(),
+                e.actor_id,
+                e.type,
+                e.pinned,
+                json.dumps(e.payload, ensure_ascii=False),
+            ]
+        )
+    return PlainTextResponse(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="issue-{issue_id}-timeline.csv"'},
+    )
+
+
+@router.post("/{issue_id}/comments", response_model=TimelineEventRead, status_code=201)
+def comment(
+    issue_id: int, body: CommentCreate, user: Commenter, session: SessionDep
+) -> TimelineEventRead:
+    issue = _readable(session, issue_id, user)
+    return TimelineEventRead.model_validate(
+        service.add_comment(session=session, issue=issue, text=body.text, actor=user)
+    )
+
+
+@router.post("/{issue_id}/events/{event_id}/pin", response_model=TimelineEventRead)
+def pin_event(
+    issue_id: int, event_id: int, body: PinRequest, user: Commenter, session: SessionDep
+) -> TimelineEventRead:
+    issue = _readable(session, issue_id, user)
+    return TimelineEventRead.model_validate(
+        service.pin(session=session, issue=issue, event_id=event_id, pinned=body.pinned, actor=user)
+    )
+
+
+@router.post("/{issue_id}/clocks/{clock_id}/pause", response_model=clocks.ClockRead)
+def pause_clock(
+    issue_id: int,
+    clock_id: int,
+    body: PauseRequest,
+    user: Editor,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> clocks.ClockRead:
+    """Stop a clock, with a reason (audited on the timeline)."""
+    from api.database import utcnow
+
+    issue = _readable(session, issue_id, user)
+    row = clocks.pause(session, issue, clock_id, body.reason, user.id)
+    session.flush()
+    return clocks.read(row, utcnow(), clocks.calendar(settings))
+
+
+@router.post("/{issue_id}/clocks/{clock_id}/resume", response_model=clocks.ClockRead)
+def resume_clock(
+    issue_id: int, clock_id: int, user: Editor, session: SessionDep, settings: SettingsDep
+) -> clocks.ClockRead:
+    from api.database import utcnow
+
+    issue = _readable(session, issue_id, user)
+    row = clocks.resume(session, issue, clock_id, user.id)
+    session.flush()
+    return clocks.read(row, utcnow(), clocks.calendar(settings))
 
 
 @router.patch(
@@ -137,6 +306,7 @@ def update_issue(
     user: Editor,
     session: SessionDep,
     response: Response,
+    settings: SettingsDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> IssueRead:
     """Change an issue. Send the version you edited (body `version` or `If-Match`)."""
@@ -154,6 +324,8 @@ def update_issue(
         expected_version=expected,
         changes=changes,
         actor=user,
+        note=body.note,
+        settings=settings,
     )
     response.headers["ETag"] = _etag(issue)
     return IssueRead.model_validate(issue)

@@ -9,7 +9,9 @@ from sqlalchemy import Connection
 
 # Importing the models registers their tables on Base.metadata, for autogenerate and check.
 import api.alerts.models  # noqa: F401
+import api.audit.models  # noqa: F401
 import api.auth.models  # noqa: F401
+import api.briefings.models  # noqa: F401
 import api.departments.models  # noqa: F401
 import api.issues.models  # noqa: F401
 import api.sources.models  # noqa: F401

@@ -375,8 +375,14 @@ def test_issue_create_list_get_and_patch(client: TestClient, users, departments)
     assert reply.status_code == 200 and reply.json()["version"] == 3
 
     detail = client.get(f"/api/issues/{issue['id']}", headers=users["press"]).json()
-    assert [e["type"] for e in detail["timeline"]] == ["created", "status_changed", "updated"]
+    assert [e["type"] for e in detail["timeline"]] == [
+        "created", "clocks_started", "status_changed", "updated"
+    ]  # fmt: skip
     assert detail["summary"] == "已交办"
+    # a 重大 issue runs the first-statement (5 h) and press-conference (24 h) clocks
+    assert {c["kind"]: c["status"] for c in detail["clocks"]} == {
+        "first_statement": "running", "press_conference": "running"
+    }  # fmt: skip
 
 
 def test_patch_with_a_stale_version_is_409(client: TestClient, users) -> None:

@@ -34,10 +34,14 @@ _ids = itertools.count(1)
 
 SOURCES = {
     "sources": [
-        {"name": "gov-weibo", "kind": "news", "official": True,
-         "feed_url": "http://127.0.0.1:1/rss"},
+        {
+            "name": "gov-weibo",
+            "kind": "news",
+            "official": True,
+            "feed_url": "http://127.0.0.1:1/rss",
+        },
     ]
-}  # fmt: skip
+}
 
 # A water outage told by residents on three kinds of source, in their own words.
 OUTAGE = [
@@ -73,9 +77,13 @@ def _post(kind: str, text: str, at: datetime, **extra: Any) -> Post:
     n = next(_ids)
     source = {"hotline": "hotline-12345", "board": "city-board", "microblog": "weibo"}[kind]
     data = {
-        "id": f"t:{n}", "source": extra.pop("source", source), "kind": kind,
-        "title": text[:14] if kind == "board" else "", "text": text, "published_at": at,
-    }  # fmt: skip
+        "id": f"t:{n}",
+        "source": extra.pop("source", source),
+        "kind": kind,
+        "title": text[:14] if kind == "board" else "",
+        "text": text,
+        "published_at": at,
+    }
     data.update(extra)
     return Post.model_validate(data)
 
@@ -98,12 +106,15 @@ class Product:
     def __init__(self, tmp_path: Path, **alerts: Any) -> None:
         (tmp_path / "sources.yaml").write_text(yaml.safe_dump(SOURCES, allow_unicode=True), "utf-8")
         self.settings: Settings = load_settings(
-            env="test", secret_key=SECRET, admin_password=ADMIN_PASSWORD, data_dir=tmp_path,
+            env="test",
+            secret_key=SECRET,
+            admin_password=ADMIN_PASSWORD,
+            data_dir=tmp_path,
             store={"backend": "sqlite", "sqlite_path": tmp_path / "posts.db"},
             database={"url": f"sqlite:///{tmp_path}/tracker.db"},
             crawler={"sources_file": tmp_path / "sources.yaml"},
             alerts={"threshold": 50, "attempts": 2, "suppression_minutes": 120, **alerts},
-        )  # fmt: skip
+        )
         self.store = SqlitePostStore(tmp_path / "posts.db")
         self.index = NearDupIndex(tmp_path / "neardup.db")
         self.engine = make_engine(self.settings.database.url)
@@ -207,8 +218,10 @@ def test_official_statement_is_noted_and_lowers_the_score(product: Product) -> N
         "microblog",
         "【停水通知】望潮苑片区供水管道爆管抢修中，预计今日18时前恢复供水，"
         "望潮苑停水期间设置临时供水点",
-        NOW + timedelta(minutes=2), source="gov-weibo", author="江澜水务",
-    )  # fmt: skip
+        NOW + timedelta(minutes=2),
+        source="gov-weibo",
+        author="江澜水务",
+    )
     product.add([notice])
     product.job().run(now=NOW + timedelta(minutes=3))
     after = {h.id: h for h in product.hot()}[before.id]
@@ -333,8 +346,9 @@ def test_api_lists_hot_issues_and_analysts_dismiss_merge_and_split(product: Prod
 
         # split three posts off: a new cluster, pinned; the store follows
         moved = [p.id for p in burst[:3]]
-        reply = client.post(f"/api/hot-issues/{hot.id}/split", json={"post_ids": moved},
-                            headers=analyst)  # fmt: skip
+        reply = client.post(
+            f"/api/hot-issues/{hot.id}/split", json={"post_ids": moved}, headers=analyst
+        )
         assert reply.status_code == 201, reply.text
         new_id = reply.json()["id"]
         assert reply.json()["size"] == 3
@@ -348,16 +362,20 @@ def test_api_lists_hot_issues_and_analysts_dismiss_merge_and_split(product: Prod
         assert {product.store.get(p).cluster_id for p in moved} == {str(new_id)}
 
         # merge them back by hand
-        reply = client.post(f"/api/hot-issues/{hot.id}/merge", json={"other_ids": [new_id]},
-                            headers=analyst)  # fmt: skip
+        reply = client.post(
+            f"/api/hot-issues/{hot.id}/merge", json={"other_ids": [new_id]}, headers=analyst
+        )
         assert reply.status_code == 200, reply.text
         assert {product.store.get(p).cluster_id for p in moved} == {str(hot.id)}
         merged = client.get(f"/api/hot-issues/{new_id}", headers=analyst).json()
         assert (merged["status"], merged["merged_into"]) == ("merged", hot.id)
 
         # dismissed: off the list, still absorbs its topic, raises no alert
-        reply = client.post(f"/api/hot-issues/{hot.id}/dismiss",
-                            json={"reason": "已由水务集团处置"}, headers=analyst)  # fmt: skip
+        reply = client.post(
+            f"/api/hot-issues/{hot.id}/dismiss",
+            json={"reason": "已由水务集团处置"},
+            headers=analyst,
+        )
         assert reply.status_code == 200 and reply.json()["status"] == "dismissed"
         assert client.get("/api/hot-issues", headers=analyst).json()["total"] == 0
         late = _post("board", "望潮苑停水第二天了，供水什么时候恢复", NOW + timedelta(minutes=20))
@@ -367,3 +385,59 @@ def test_api_lists_hot_issues_and_analysts_dismiss_merge_and_split(product: Prod
         assert product.store.get(late.id).cluster_id == str(hot.id)
         everything = client.get("/api/hot-issues?all=true", headers=analyst).json()
         assert hot.id in [h["id"] for h in everything["items"]]
+
+
+def test_promoted_issue_gets_official_statement_candidates_and_a_response_effect(
+    product: Product,
+) -> None:
+    burst = _outage(NOW - timedelta(minutes=55))
+    product.add(burst)
+    notice = _post(
+        "microblog",
+        "【停水通知】望潮苑片区供水管道爆管抢修中，预计今日18时前恢复供水，"
+        "望潮苑停水期间设置临时供水点",
+        NOW - timedelta(minutes=20),
+        source="gov-weibo",
+        author="江澜水务",
+    )
+    later = [
+        _post("hotline", f"望潮苑停水，供水什么时候恢复？第{i}次反映", NOW + timedelta(minutes=i))
+        for i in range(1, 4)
+    ]
+    product.add([notice, *later])
+    product.job().run(now=NOW + timedelta(minutes=5))
+    [hot] = _flagged(product)
+    assert product.store.get(notice.id).cluster_id == str(hot.id)
+
+    with _client(product) as client:
+        admin = _login(client, "admin", ADMIN_PASSWORD)
+        analyst = _user(client, admin, "ana", "analyst")
+        press = _user(client, admin, "pr", "press")
+        reply = client.post("/api/issues/promote", json={"hot_issue_id": hot.id}, headers=analyst)
+        assert reply.status_code == 201, reply.text
+        issue_id = reply.json()["id"]
+        assert client.get(f"/api/hot-issues/{hot.id}", headers=press).json()["status"] == (
+            "promoted"
+        )
+
+        candidates = client.get(f"/api/issues/{issue_id}/statement-candidates", headers=press)
+        assert [c["post_id"] for c in candidates.json()] == [notice.id]
+
+        assert client.get(f"/api/issues/{issue_id}/effect", headers=press).json()["before"] is None
+        reply = client.post(
+            "/api/briefings",
+            headers=press,
+            json={
+                "kind": "press_release",
+                "title": "停水通知",
+                "at": notice.published_at.isoformat(),
+                "issue_ids": [issue_id],
+            },
+        )
+        assert reply.status_code == 201, reply.text
+        effect = client.get(f"/api/issues/{issue_id}/effect", headers=press).json()
+        # the burst posts before the notice, the notice itself and three complaints after it
+        before = [p for p in burst if p.published_at < notice.published_at]
+        assert effect["before"]["volume"] == len(before)
+        assert effect["after"]["volume"] == 1 + len(later) + len(burst) - len(before)
+        assert len(effect["hourly"]) == 48

@@ -168,10 +168,10 @@ def test_round_trip_of_departments_users_issues_and_timeline(sessions) -> None:
 
     with sessions() as session:
         timeline = issues.get_timeline(session=session, issue_id=issue_id)
-        assert [e.type for e in timeline] == ["created", "status_changed"]
+        assert [e.type for e in timeline] == ["created", "clocks_started", "status_changed"]
         assert timeline[0].actor_id == analyst_id
         assert timeline[0].payload["title"] == "拆迁补偿款迟迟未发放"
-        assert timeline[1].payload["changes"]["status"] == {"from": "new", "to": "assigned"}
+        assert timeline[2].payload["changes"]["status"] == {"from": "new", "to": "assigned"}
         assert timeline[1].pinned is False
         page, total = issues.list_issues(session=session, status=IssueStatus.ASSIGNED)
         assert total == 1 and page[0].id == issue_id and page[0].version == 2
@@ -280,7 +280,7 @@ def test_two_sessions_editing_one_version_one_wins_and_nothing_is_lost(sessions)
         assert issue.title == "噪音扰民（夜间施工）"
         assert issue.version == 2
         types = [e.type for e in issues.get_timeline(session=session, issue_id=issue_id)]
-        assert types == ["created", "updated"]
+        assert types == ["created", "clocks_started", "updated"]
 
         # A fresh read with the old version is refused before any write.
         with pytest.raises(ConflictError, match="now at version 2"):
@@ -341,7 +341,7 @@ def test_concurrent_writers_in_threads_exactly_one_wins(sessions) -> None:
         events = session.scalars(
             sa.select(TimelineEvent.type).where(TimelineEvent.issue_id == issue_id)
         ).all()
-        assert sorted(events) == ["created", "updated"]
+        assert sorted(events) == ["clocks_started", "created", "updated"]
 
 
 def test_transitions_and_department_checks(sessions) -> None:

@@ -1,0 +1,1 @@
+"""The audit trail: every write request to the API, who made it and how it ended."""
