@@ -142,6 +142,7 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--workers", type=int, default=1, help="server processes")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -238,7 +239,10 @@ def run_load(port: int, token: str, args: argparse.Namespace) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    print(f"{args.clients} concurrent clients for {args.seconds:.0f} s; p95 target 100 ms")
+    print(
+        f"{args.clients} concurrent clients for {args.seconds:.0f} s, {args.workers} server"
+        " process(es); p95 target 100 ms"
+    )
     for name, values in timings.items():
         q = statistics.quantiles(values, n=20)
         print(

@@ -73,6 +73,27 @@ def postgres_url(engine_settings: Settings) -> str:
     return url  # type: ignore[return-value]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def tracker_url(request: pytest.FixtureRequest, tmp_path, unique_name: str) -> Iterator[str]:
+    """An empty tracker database of the test's own: a SQLite file or a new PG database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+        return
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    server_url = request.getfixturevalue("postgres_url")
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{unique_name}"')
+    try:
+        yield make_url(server_url).set(database=unique_name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{unique_name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture
 def unique_name() -> Iterator[str]:
     """A name no other test uses, for an index, schema or file."""

@@ -216,12 +216,17 @@ def _demo_handler_department(session):  # type: ignore[no-untyped-def]
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (one per core is typical).")
+    ] = 1,
 ) -> None:
     """Serve the API and its documentation."""
-    _serve(_settings(), host, port, demo=False)
+    _serve(_settings(), host, port, demo=False, workers=workers)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None, *, demo: bool) -> None:
+def _serve(
+    settings: Settings, host: str | None, port: int | None, *, demo: bool, workers: int = 1
+) -> None:
     import uvicorn
 
     from api.app import create_app
@@ -241,6 +246,17 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, demo: bool
         typer.echo(
             f"  get a token: curl -d 'username=analyst&password=analyst-demo' {base}/api/auth/token"
         )
+    if workers > 1:
+        # Each worker process builds its own app from the same settings (the environment).
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+        )
+        return
     uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower())
 
 

@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy import func, select
 
 from api.auth.models import Role, User
 from api.deps import SessionDep, SettingsDep, require_roles
 from api.issues.clocks import calendar
+from api.issues.models import TimelineEvent
 from api.reports import service
 from yuqing.errors import ForbiddenError, InputError
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
+
+# Figures for one period are computed once per CACHE_SECONDS, and again after any change to
+# the tracker (every change appends a timeline event, so the newest event id says "something
+# changed"). Deadlines passing with time show within CACHE_SECONDS.
+CACHE_SECONDS = 30.0
+_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_cache_lock = threading.Lock()
+
+
+def _cached(session: SessionDep, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    generation = session.scalar(select(func.max(TimelineEvent.id)))
+    full_key = (*key, generation)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(full_key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    value = compute()
+    with _cache_lock:
+        if len(_cache) > 256:
+            _cache.clear()
+        _cache[full_key] = (now + CACHE_SECONDS, value)
+    return value
+
 
 Reader = Annotated[
     User, Depends(require_roles(Role.LEADER, Role.ANALYST, Role.PRESS, Role.HANDLER))
@@ -37,14 +66,18 @@ def department_metrics(
         if department_id not in (None, user.department_id):
             raise ForbiddenError("a handler sees only their own department's figures")
         department_id = user.department_id
-    rows = service.department_metrics(
-        session,
-        since=since,
-        until=until,
-        calendar=calendar(settings),
-        department_id=department_id,
-    )
-    return [m.as_dict() for m in rows if m.issues or department_id is not None]
+
+    def compute() -> list[dict[str, Any]]:
+        rows = service.department_metrics(
+            session,
+            since=since,
+            until=until,
+            calendar=calendar(settings),
+            department_id=department_id,
+        )
+        return [m.as_dict() for m in rows if m.issues or department_id is not None]
+
+    return _cached(session, ("departments", since, until, department_id), compute)
 
 
 @router.get("/ranking")
@@ -56,13 +89,18 @@ def quarterly_ranking(
 ) -> dict[str, Any]:
     """The quarterly ranking (季度通报): see `api.reports.service` for the formula."""
     since, until = service.quarter_bounds(quarter.upper())
-    metrics = service.department_metrics(
-        session, since=since, until=until, calendar=calendar(settings)
-    )
+
+    def compute() -> list[dict[str, Any]]:
+        metrics = service.department_metrics(
+            session, since=since, until=until, calendar=calendar(settings)
+        )
+        return service.ranking(metrics)
+
+    ranked = _cached(session, ("ranking", since, until), compute)
     return {
         "quarter": quarter.upper(),
         "from": since.isoformat(),
         "to": until.isoformat(),
         "formula": "50 x on-time rate + 30 x closure rate + 20 x speed to first statement",
-        "departments": service.ranking(metrics),
+        "departments": ranked,
     }

@@ -27,7 +27,6 @@ from tests.api.test_auth import (  # noqa: F401
     make_user,
     new_token,
     settings,
-    tracker_url,
 )
 
 

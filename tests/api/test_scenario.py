@@ -72,19 +72,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def served(request: pytest.FixtureRequest, tmp_path: Path, unique_name: str) -> Iterator[Any]:
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{tmp_path}/tracker.db"
-    else:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        server_url = request.getfixturevalue("postgres_url")
-        admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{unique_name}"'))
-        db_url = make_url(server_url).set(database=unique_name).render_as_string(False)
+@pytest.fixture
+def served(tracker_url: str, tmp_path: Path) -> Iterator[Any]:
+    db_url = tracker_url
     settings = load_settings(
         env="test",
         secret_key=SECRET,
@@ -110,10 +100,6 @@ def served(request: pytest.FixtureRequest, tmp_path: Path, unique_name: str) -> 
     server.should_exit = True
     thread.join(timeout=10)
     store.close()
-    if request.param == "postgresql":
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{unique_name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_promote_assign_release_conference_close(served: Any) -> None:

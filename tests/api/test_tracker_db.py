@@ -9,7 +9,6 @@ from datetime import UTC
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from api.auth import service as auth_service
@@ -35,22 +34,10 @@ TABLES = {
 }  # fmt: skip
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path, unique_name: str) -> Iterator[str]:
-    """A URL to an empty database of its own: a temporary SQLite file or a new PG database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tracker.db'}"
-        return
-    server_url = request.getfixturevalue("postgres_url")
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{unique_name}"')
-    try:
-        yield make_url(server_url).set(database=unique_name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{unique_name}" WITH (FORCE)')
-        admin.dispose()
+@pytest.fixture
+def db_url(tracker_url: str) -> str:
+    """An empty database of the test's own (SQLite, and PostgreSQL when configured)."""
+    return tracker_url
 
 
 @pytest.fixture
