@@ -120,6 +120,7 @@ class TrackedIssue(Base):
         CheckConstraint(_one_of("severity", Severity), name="severity"),
         CheckConstraint(_one_of("status", IssueStatus), name="status"),
         Index("ix_tracked_issues_status_updated_at", "status", "updated_at"),
+        Index("ix_tracked_issues_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
