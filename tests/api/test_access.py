@@ -1,0 +1,547 @@
+"""Who may call what: every role against every endpoint, on SQLite and PostgreSQL.
+
+The endpoints come from the app itself, so a new one without an entry in `ENDPOINTS` fails the
+matrix. The policy: every endpoint needs a role except health, the API docs and signing in;
+department handlers see and change only their own department's issues (another department's
+answers 404, so ids cannot be probed); leaders read everything and change nothing but comments
+and pins; press officers create briefings and link issues; analysts create, promote and change
+issues and triage hot issues; admins manage users and departments (and pass every check).
+"""
+
+# The app fixtures come from test_auth, so that this file runs on SQLite and PostgreSQL.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+
+from api.alerts.models import HotIssue, HotIssuePost
+from api.deps import TOKEN_URL
+from crawler.sources import load_sources
+from tests.api.test_api import ADMIN_PASSWORD, PASSWORD, _login
+from tests.api.test_auth import (  # noqa: F401
+    Headers,
+    admin,
+    app,
+    client,
+    make_user,
+    new_token,
+    settings,
+)
+
+ANONYMOUS, ADMIN, ANALYST, LEADER, PRESS, HANDLER = (
+    "anonymous", "admin", "analyst", "leader", "press", "handler",
+)  # fmt: skip
+ROLES = (ANONYMOUS, ADMIN, ANALYST, LEADER, PRESS, HANDLER)
+
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {ANONYMOUS}
+ADMIN_ONLY = frozenset({ADMIN})
+# Who reads issues and posts: everyone signed in (handlers only their department's).
+ISSUE_READERS = SIGNED_IN
+# The office: who reads hot issues, alerts, briefings, sources and the ranking.
+OFFICE = frozenset({ADMIN, ANALYST, LEADER, PRESS})
+ANALYSTS = frozenset({ADMIN, ANALYST})
+EDITORS = frozenset({ADMIN, ANALYST, HANDLER})  # change an issue, pause and resume its clocks
+COMMENTERS = SIGNED_IN  # comments and pins: leaders too
+PRESS_OFFICE = frozenset({ADMIN, PRESS})
+AUDITORS = frozenset({ADMIN, LEADER})
+
+# Served without a role: health, signing in, and (not APIRoutes) the API documentation.
+PUBLIC_DOCS = frozenset({"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"})
+
+NOW = datetime.now(UTC)
+DEPT_A, DEPT_B = "市住建局", "市交通局"
+
+
+# -- the world each role is tested in -------------------------------------------------------
+
+
+@dataclass
+class World:
+    """A seeded tracker: two departments, a user per role, an issue led by each department,
+    hot issues with members, a briefing, an API token; `ids` fills the path parameters."""
+
+    app: FastAPI
+    client: TestClient
+    admin: Headers
+    ids: dict[str, Any] = field(default_factory=dict)
+    users: dict[str, Headers] = field(default_factory=dict)
+
+    def version(self, issue_id: int) -> int:
+        reply = self.client.get(f"/api/issues/{issue_id}", headers=self.admin)
+        assert reply.status_code == 200, reply.text
+        return reply.json()["version"]
+
+    def issue(self, issue_id: int) -> dict[str, Any]:
+        reply = self.client.get(f"/api/issues/{issue_id}", headers=self.admin)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+
+def _post(
+    id_: str, department: str, published: datetime, title: str, cluster: int | None = None
+) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "source": "city-board",
+        "kind": "board",
+        "title": title,
+        "text": f"{title}，请{department}尽快处理。",
+        "published_at": published.isoformat(),
+        "assigned_department": department,
+        "sentiment": 0.2,
+        "cluster_id": str(cluster) if cluster is not None else None,
+    }
+
+
+def _hot_issue(title: str, keywords: list[str], size: int, seen: datetime) -> HotIssue:
+    return HotIssue(
+        title=title,
+        keywords=keywords,
+        centroid={},
+        as_of=seen,
+        first_seen=seen - timedelta(hours=2),
+        last_seen=seen,
+        size=size,
+        signals=[],
+        explanation=["突发：近1小时12条"],
+        stats={},
+        flagged_at=seen,
+        flag_explanation=["突发：近1小时12条"],
+        score=65,
+    )
+
+
+def _member(post: dict[str, Any], hot_id: int) -> HotIssuePost:
+    return HotIssuePost(
+        post_id=post["id"],
+        hot_issue_id=hot_id,
+        published_at=datetime.fromisoformat(post["published_at"]),
+        source=post["source"],
+        kind=post["kind"],
+        title=post["title"],
+        sentiment=post["sentiment"],
+    )
+
+
+def seed(app: FastAPI, client: TestClient, admin: Headers, role: str | None = None) -> World:
+    """Seed the world; `role` (if a user role) is the one signed in, and owns the API token."""
+    world = World(app=app, client=client, admin=admin, users={ADMIN: admin})
+    ids = world.ids
+    for key, code, name in (("dept_a", "zjj", DEPT_A), ("dept_b", "jtj", DEPT_B)):
+        reply = client.post("/api/departments", json={"code": code, "name": name}, headers=admin)
+        assert reply.status_code == 201, reply.text
+        ids[key] = reply.json()["id"]
+    for name in (ANALYST, LEADER, PRESS, HANDLER):
+        department = ids["dept_a"] if name == HANDLER else None
+        ids[f"user_{name}"] = make_user(client, admin, name, name, department)
+    if role not in (None, ANONYMOUS, ADMIN):
+        world.users[role] = _login(client, role, PASSWORD)
+
+    # Posts in the store: two of department A in the first hot issue, one of B in the second.
+    seen = NOW - timedelta(hours=6)
+    posts = [
+        _post("board:a1", DEPT_A, seen - timedelta(hours=2), "小区拆迁补偿款未到位", 1),
+        _post("board:a2", DEPT_A, seen - timedelta(hours=1), "拆迁补偿标准不透明", 1),
+        _post("board:b1", DEPT_B, seen, "公交线路调整后换乘不便", 2),
+    ]
+    app.state.store.upsert(posts)
+    with app.state.session_factory() as session:
+        first = _hot_issue("拆迁补偿款未到位", ["拆迁", "补偿"], 2, seen)
+        second = _hot_issue("公交线路调整", ["公交", "线路"], 1, seen)
+        session.add_all([first, second])
+        session.flush()
+        session.add_all([_member(posts[0], first.id), _member(posts[1], first.id)])
+        session.add(_member(posts[2], second.id))
+        session.commit()
+        ids["hot_id"], ids["other_hot_id"] = first.id, second.id
+    ids["post_id"], ids["post_b"] = "board:a1", "board:b1"
+
+    for key, department, title in (
+        ("issue_a", ids["dept_a"], "拆迁补偿款迟迟未发放"),
+        ("issue_b", ids["dept_b"], "公交线路调整引发投诉"),
+    ):
+        body = {
+            "title": title,
+            "severity": "relatively_major",
+            "lead_department_id": department,
+            "detected_at": (NOW - timedelta(hours=3)).isoformat(),
+        }
+        reply = client.post("/api/issues", json=body, headers=admin)
+        assert reply.status_code == 201, reply.text
+        issue = world.issue(reply.json()["id"])
+        assert issue["timeline"] and issue["clocks"], issue
+        ids[key] = issue["id"]
+        ids[f"{key}_event"] = issue["timeline"][0]["id"]
+        ids[f"{key}_clock"] = issue["clocks"][0]["id"]
+    ids["issue_id"], ids["event_id"], ids["clock_id"] = (
+        ids["issue_a"], ids["issue_a_event"], ids["issue_a_clock"],
+    )  # fmt: skip
+
+    briefing = {
+        "kind": "press_release",
+        "title": "关于拆迁补偿款发放进度的情况通报",
+        "at": (NOW - timedelta(hours=1)).isoformat(),
+        "url": "https://example.gov.cn/briefing/1",
+    }
+    reply = client.post("/api/briefings", json=briefing, headers=admin)
+    assert reply.status_code == 201, reply.text
+    ids["briefing_id"] = reply.json()["id"]
+
+    owner = ids.get(f"user_{role}")  # the API token is the role's own, else the admin's
+    ids["token_id"] = new_token(client, admin, **({"user_id": owner} if owner else {}))["id"]
+    ids["department_id"] = ids["dept_a"]
+    ids["name"] = next(iter(load_sources(app.state.settings.crawler.sources_file)))
+    return world
+
+
+# -- the expectation table --------------------------------------------------------------------
+
+Request = Callable[[World, str], dict[str, Any]]
+
+
+def _nothing(world: World, role: str) -> dict[str, Any]:
+    return {}
+
+
+def _body(body: dict[str, Any]) -> Request:
+    return lambda world, role: {"json": body}
+
+
+def _query(**params: Any) -> Request:
+    return lambda world, role: {"params": params}
+
+
+def _sign_in(world: World, role: str) -> dict[str, Any]:
+    if role in (ANONYMOUS, ADMIN):
+        return {"data": {"username": "admin", "password": ADMIN_PASSWORD}}
+    return {"data": {"username": role, "password": PASSWORD}}
+
+
+def _new_issue(world: World, role: str) -> dict[str, Any]:
+    body = {"title": f"{role} 录入的来电线索", "lead_department_id": world.ids["dept_a"]}
+    return {"json": body}
+
+
+def _edit_issue(world: World, role: str) -> dict[str, Any]:
+    version = world.version(world.ids["issue_a"])
+    return {"json": {"version": version, "summary": f"{role} 补充了处置进展"}}
+
+
+def _promote(world: World, role: str) -> dict[str, Any]:
+    body = {"hot_issue_id": world.ids["hot_id"], "lead_department_id": world.ids["dept_a"]}
+    return {"json": body}
+
+
+def _new_user(world: World, role: str) -> dict[str, Any]:
+    return {"json": {"username": f"new-{role}", "password": PASSWORD, "role": "analyst"}}
+
+
+def _link(world: World, role: str) -> dict[str, Any]:
+    return {"json": {"issue_ids": [world.ids["issue_a"]]}}
+
+
+def _merge(world: World, role: str) -> dict[str, Any]:
+    return {"json": {"other_ids": [world.ids["other_hot_id"]]}}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    allowed: frozenset[str]
+    request: Request = _nothing
+
+
+PERIOD = {
+    "from": (NOW - timedelta(days=7)).isoformat(),
+    "to": (NOW + timedelta(days=1)).isoformat(),
+}
+
+# In the order the requests are sent: reads first, then writes that leave later ones working
+# (the pause before the resume, the split before the merge, the token revoked last).
+ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("GET", "/health"): Endpoint(EVERYONE),
+    ("POST", TOKEN_URL): Endpoint(EVERYONE, _sign_in),
+    ("GET", "/api/auth/me"): Endpoint(SIGNED_IN),
+    ("GET", "/api/auth/users"): Endpoint(ADMIN_ONLY),
+    ("GET", "/api/auth/tokens"): Endpoint(SIGNED_IN),
+    ("GET", "/api/departments"): Endpoint(SIGNED_IN),
+    ("GET", "/api/departments/{department_id}"): Endpoint(SIGNED_IN),
+    ("GET", "/api/hot-issues"): Endpoint(OFFICE),
+    ("GET", "/api/hot-issues/{hot_id}"): Endpoint(OFFICE),
+    ("GET", "/api/alerts"): Endpoint(OFFICE),
+    ("GET", "/api/audit"): Endpoint(AUDITORS),
+    ("GET", "/api/briefings"): Endpoint(OFFICE),
+    ("GET", "/api/briefings/{briefing_id}"): Endpoint(OFFICE),
+    ("GET", "/api/issues"): Endpoint(ISSUE_READERS),
+    ("GET", "/api/issues/{issue_id}"): Endpoint(ISSUE_READERS),
+    ("GET", "/api/issues/{issue_id}/timeline"): Endpoint(ISSUE_READERS),
+    ("GET", "/api/issues/{issue_id}/statement-candidates"): Endpoint(OFFICE),
+    ("GET", "/api/issues/{issue_id}/effect"): Endpoint(OFFICE),
+    ("GET", "/api/posts/search"): Endpoint(ISSUE_READERS, _query(q="拆迁")),
+    ("GET", "/api/posts/aggregate"): Endpoint(ISSUE_READERS),
+    ("GET", "/api/posts/{post_id}"): Endpoint(ISSUE_READERS),
+    ("GET", "/api/reports/departments"): Endpoint(ISSUE_READERS, _query(**PERIOD)),
+    ("GET", "/api/reports/ranking"): Endpoint(OFFICE, _query(quarter="2025Q3")),
+    ("GET", "/api/sources"): Endpoint(OFFICE),
+    ("GET", "/api/sources/{name}/runs"): Endpoint(OFFICE),
+    # writes
+    ("POST", "/api/auth/users"): Endpoint(ADMIN_ONLY, _new_user),
+    ("POST", "/api/auth/tokens"): Endpoint(SIGNED_IN, _body({"name": "nightly export"})),
+    ("POST", "/api/departments"): Endpoint(ADMIN_ONLY, _body({"code": "swj", "name": "市水务局"})),
+    ("POST", "/api/issues"): Endpoint(ANALYSTS, _new_issue),
+    ("POST", "/api/issues/promote"): Endpoint(ANALYSTS, _promote),
+    ("PATCH", "/api/issues/{issue_id}"): Endpoint(EDITORS, _edit_issue),
+    ("POST", "/api/issues/{issue_id}/comments"): Endpoint(COMMENTERS, _body({"text": "已督办"})),
+    ("POST", "/api/issues/{issue_id}/events/{event_id}/pin"): Endpoint(
+        COMMENTERS, _body({"pinned": True})
+    ),
+    ("POST", "/api/issues/{issue_id}/clocks/{clock_id}/pause"): Endpoint(
+        EDITORS, _body({"reason": "等待信访部门回函"})
+    ),
+    ("POST", "/api/issues/{issue_id}/clocks/{clock_id}/resume"): Endpoint(EDITORS),
+    ("POST", "/api/briefings"): Endpoint(
+        PRESS_OFFICE,
+        _body({"kind": "online_interview", "title": "在线访谈", "at": NOW.isoformat()}),
+    ),
+    ("POST", "/api/briefings/{briefing_id}/issues"): Endpoint(PRESS_OFFICE, _link),
+    ("POST", "/api/hot-issues/{hot_id}/status"): Endpoint(ANALYSTS, _body({"status": "watching"})),
+    ("POST", "/api/hot-issues/{hot_id}/split"): Endpoint(
+        ANALYSTS, _body({"post_ids": ["board:a2"]})
+    ),
+    ("POST", "/api/hot-issues/{hot_id}/merge"): Endpoint(ANALYSTS, _merge),
+    ("POST", "/api/hot-issues/{hot_id}/dismiss"): Endpoint(
+        ANALYSTS, _body({"reason": "与本市无关"})
+    ),
+    ("DELETE", "/api/auth/tokens/{token_id}"): Endpoint(SIGNED_IN),
+}
+
+# Cells where the API is known to break the policy: (method, path, role) -> what is wrong.
+# Each is left out of the matrix and asserted on its own as a strict xfail, which starts to
+# fail (XPASS) once the bug is fixed: then remove it here.
+KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) the app serves through an APIRoute (included routers flattened)."""
+    return [
+        (method, context.path)
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+        for method in sorted(context.methods)
+    ]
+
+
+def _fill(path: str, ids: dict[str, Any]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        assert name in ids, f"no seeded value for the path parameter {name!r} in {path}"
+        return str(ids[name])
+
+    return re.sub(r"\{([^}:]+)(?::[^}]*)?\}", value, path)
+
+
+def call(world: World, role: str, method: str, path: str) -> Any:
+    endpoint = ENDPOINTS[(method, path)]
+    headers = world.users.get(role, {})
+    return world.client.request(
+        method, _fill(path, world.ids), headers=headers, **endpoint.request(world, role)
+    )
+
+
+def check_cell(world: World, role: str, method: str, path: str) -> str | None:
+    """What is wrong with this cell's answer, or None."""
+    reply = call(world, role, method, path)
+    cell = f"{role} {method} {path} -> {reply.status_code}: {reply.text[:300]}"
+    if reply.status_code >= 500:
+        return f"server error: {cell}"
+    allowed = role in ENDPOINTS[(method, path)].allowed
+    if allowed:
+        return f"allowed but refused: {cell}" if reply.status_code in (401, 403) else None
+    wanted = 401 if role == ANONYMOUS else 403
+    if reply.status_code != wanted:
+        return f"expected {wanted}: {cell}"
+    error = reply.json().get("error", {})
+    kind = "AuthError" if role == ANONYMOUS else "ForbiddenError"
+    return None if error.get("type") == kind else f"expected a {kind}: {cell}"
+
+
+# -- the matrix -------------------------------------------------------------------------------
+
+
+def test_every_endpoint_has_expected_roles(app: FastAPI) -> None:
+    served = api_routes(app)
+    missing = [
+        f"endpoint {m} {p} has no expected roles" for m, p in served if (m, p) not in ENDPOINTS
+    ]
+    assert not missing, "\n".join(missing)
+    stale = [
+        f"{m} {p} is in ENDPOINTS but not served" for m, p in ENDPOINTS if (m, p) not in served
+    ]
+    assert not stale, "\n".join(stale)
+    for (method, path), endpoint in ENDPOINTS.items():
+        assert ADMIN in endpoint.allowed, f"admins pass every role check: {method} {path}"
+        assert endpoint.allowed <= EVERYONE
+    public = {key for key, endpoint in ENDPOINTS.items() if ANONYMOUS in endpoint.allowed}
+    assert public == {("GET", "/health"), ("POST", TOKEN_URL)}
+    for cell in KNOWN_BUGS:
+        assert cell[:2] in ENDPOINTS and cell[2] in ROLES, cell
+    # Every route that is not an APIRoute is the API documentation, which is public.
+    others = [
+        getattr(context.original_route, "path", repr(context.original_route))
+        for context in iter_route_contexts(app.routes)
+        if not isinstance(context.original_route, APIRoute)
+    ]
+    assert set(others) <= PUBLIC_DOCS, others
+
+
+def test_the_api_documentation_is_public(client: TestClient) -> None:
+    for path in ("/docs", "/openapi.json", "/docs/oauth2-redirect"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/redoc").status_code in (200, 404)  # served only if enabled
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_against_every_endpoint(
+    role: str, app: FastAPI, client: TestClient, admin: Headers
+) -> None:
+    """A fresh database per role, so that one role's writes do not decide another's cells."""
+    world = seed(app, client, admin, role)
+    served = set(api_routes(app))
+    problems = [
+        problem
+        for method, path in ENDPOINTS
+        if (method, path) in served and (method, path, role) not in KNOWN_BUGS
+        if (problem := check_cell(world, role, method, path)) is not None
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_an_admin_succeeds_everywhere(app: FastAPI, client: TestClient, admin: Headers) -> None:
+    """The bodies and ids of the matrix are real: the admin, who passes every role check,
+    gets a success from every endpoint, so the other roles' cells are not just 404s or 422s."""
+    world = seed(app, client, admin, ADMIN)
+    failures = []
+    for method, path in ENDPOINTS:
+        reply = call(world, ADMIN, method, path)
+        if not 200 <= reply.status_code < 300:
+            failures.append(f"{method} {path} -> {reply.status_code}: {reply.text[:300]}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        pytest.param(cell, marks=pytest.mark.xfail(strict=True, reason=reason), id="-".join(cell))
+        for cell, reason in KNOWN_BUGS.items()
+    ]
+    or [pytest.param(None, id="none-known")],
+)
+def test_known_access_bugs(
+    cell: tuple[str, str, str] | None, app: FastAPI, client: TestClient, admin: Headers
+) -> None:
+    if cell is None:
+        return
+    method, path, role = cell
+    world = seed(app, client, admin, role)
+    problem = check_cell(world, role, method, path)
+    assert problem is None, problem
+
+
+# -- department handlers ----------------------------------------------------------------------
+
+
+def test_a_handler_sees_and_changes_only_their_departments_issues(
+    app: FastAPI, client: TestClient, admin: Headers
+) -> None:
+    world = seed(app, client, admin, HANDLER)
+    ids, handler = world.ids, world.users[HANDLER]
+    a, b = ids["issue_a"], ids["issue_b"]
+    before = world.issue(b)
+    missing = 10**6
+
+    def answer(method: str, path: str, **kwargs: Any) -> tuple[int, str]:
+        reply = client.request(method, path, headers=handler, **kwargs)
+        return reply.status_code, reply.json()["error"]["type"] if reply.is_error else ""
+
+    not_found = (404, "NotFoundError")
+    version = before["version"]
+    # Department B's issue looks exactly like one that does not exist.
+    for issue_id in (b, missing):
+        base = f"/api/issues/{issue_id}"
+        event, clock = ids["issue_b_event"], ids["issue_b_clock"]
+        assert answer("GET", base) == not_found, issue_id
+        assert answer("GET", f"{base}/timeline") == not_found
+        assert answer("GET", f"{base}/timeline", params={"format": "csv"}) == not_found
+        assert answer("PATCH", base, json={"version": version, "summary": "x"}) == not_found
+        assert answer("PATCH", base, json={"version": version, "severity": "major"}) == not_found
+        assert answer("POST", f"{base}/comments", json={"text": "x"}) == not_found
+        assert answer("POST", f"{base}/events/{event}/pin", json={"pinned": True}) == not_found
+        pause = f"{base}/clocks/{clock}/pause"
+        assert answer("POST", pause, json={"reason": "x"}) == not_found
+        assert answer("POST", f"{base}/clocks/{clock}/resume") == not_found
+    # Nor can B's events and clocks be reached through A's issue.
+    a_url = f"/api/issues/{a}"
+    assert answer("POST", f"{a_url}/events/{ids['issue_b_event']}/pin", json={}) == not_found
+    pause_b = f"{a_url}/clocks/{ids['issue_b_clock']}/pause"
+    assert answer("POST", pause_b, json={"reason": "x"}) == not_found
+    after = world.issue(b)
+    assert after["version"] == before["version"] and after["timeline"] == before["timeline"]
+    assert after["clocks"] == before["clocks"] and after["summary"] == before["summary"]
+
+    # Their own department's issue they read and work on.
+    assert answer("GET", a_url) == (200, "")
+    assert answer("GET", f"{a_url}/timeline") == (200, "")
+    assert answer("POST", f"{a_url}/comments", json={"text": "已联系街道"}) == (201, "")
+    edit = {"version": world.version(a), "status": "triaged"}
+    assert answer("PATCH", a_url, json=edit) == (200, "")
+    # but who leads it, and how grave it is, stays the office's call.
+    for change in ({"lead_department_id": ids["dept_b"]}, {"severity": "major"}):
+        edit = {"version": world.version(a), **change}
+        assert answer("PATCH", a_url, json=edit) == (403, "ForbiddenError"), change
+
+    # The list holds A's issues only, and B's cannot be asked for.
+    listed = client.get("/api/issues", headers=handler)
+    assert listed.status_code == 200, listed.text
+    assert [i["id"] for i in listed.json()["items"]] == [a] and listed.json()["total"] == 1
+    own = client.get("/api/issues", params={"lead_department_id": ids["dept_a"]}, headers=handler)
+    assert [i["id"] for i in own.json()["items"]] == [a]
+    for department in (ids["dept_b"], missing):
+        reply = client.get(
+            "/api/issues", params={"lead_department_id": department}, headers=handler
+        )
+        assert reply.status_code in (403, 404), reply.text  # refused, not an empty page
+    # Everyone else in the office sees both.
+    everyone = client.get("/api/issues", headers=admin).json()
+    assert {i["id"] for i in everyone["items"]} == {a, b}
+
+
+def test_a_handler_sees_only_their_departments_posts_and_figures(
+    app: FastAPI, client: TestClient, admin: Headers
+) -> None:
+    world = seed(app, client, admin, HANDLER)
+    ids, handler = world.ids, world.users[HANDLER]
+    assert client.get(f"/api/posts/{ids['post_id']}", headers=handler).status_code == 200
+    other = client.get(f"/api/posts/{ids['post_b']}", headers=handler)
+    assert other.status_code == 404, other.text
+    assert client.get("/api/posts/does-not-exist", headers=handler).status_code == 404
+
+    found = client.get("/api/posts/search", params={"department": DEPT_B}, headers=handler)
+    assert found.status_code == 200, found.text
+    assert {hit["post"]["id"] for hit in found.json()["hits"]} <= {"board:a1", "board:a2"}
+
+    report = "/api/reports/departments"
+    mine = client.get(report, params=PERIOD, headers=handler)
+    assert mine.status_code == 200, mine.text
+    assert {row["department_id"] for row in mine.json()} <= {ids["dept_a"]}
+    theirs = client.get(report, params={**PERIOD, "department_id": ids["dept_b"]}, headers=handler)
+    assert theirs.status_code in (403, 404), theirs.text
