@@ -64,3 +64,23 @@ def load_model(
         name = where or (lambda loc, _data: ".".join(str(p) for p in loc))
         problems = "; ".join(f"{name(err['loc'], data)}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"{path}: {problems}") from exc
+
+
+_loaded: dict[tuple[Callable[[Path], Any], Path], tuple[float, Any]] = {}
+_NO_DEFAULT = object()
+
+
+def load_when_changed(path: Path, loader: Callable[[Path], Any], missing: Any = _NO_DEFAULT) -> Any:
+    """`loader(path)`, read again only when the file's modification time changed. For a file
+    that does not exist: `missing` when given, else the loader's own error. For settings files
+    read by long-running jobs and on every request."""
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return loader(path) if missing is _NO_DEFAULT else missing
+    cached = _loaded.get((loader, path))
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    value = loader(path)
+    _loaded[(loader, path)] = (mtime, value)
+    return value

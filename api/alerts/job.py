@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -38,6 +38,7 @@ from api.alerts.models import Alert, AlertDelivery, AnalysisState, HotIssue, Hot
 from api.database import unit_of_work
 from store.base import PostStore
 from store.models import Post
+from yuqing.configfile import load_when_changed
 from yuqing.errors import ConflictError
 from yuqing.settings import Settings
 
@@ -140,31 +141,25 @@ def lease(factory: sessionmaker[Session], *, wait_seconds: float = 15.0) -> Iter
 # -- configuration ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _hot_config(path: str, mtime: float) -> HotConfig:
-    from pathlib import Path
-
-    return HotConfig.from_file(Path(path))
-
-
 def hot_config(settings: Settings) -> HotConfig:
     path = settings.analysis.hot_issues_file
-    return _hot_config(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    return load_when_changed(path, HotConfig.from_file)
+
+
+def _official(path: Path) -> frozenset[str]:
+    from crawler.sources import load_sources
+
+    return frozenset(name for name, s in load_sources(path).items() if s.official)
 
 
 def official_sources(settings: Settings) -> frozenset[str]:
-    from crawler.sources import load_sources
-
-    path = settings.crawler.sources_file
-    if not path.exists():
-        return frozenset()
-    return frozenset(name for name, s in load_sources(path).items() if s.official)
+    return load_when_changed(settings.crawler.sources_file, _official, missing=frozenset())
 
 
 # -- clusters in and out of the database --------------------------------------------------------
 
 
-def _cluster_of(row: HotIssue) -> Cluster:
+def cluster_of(row: HotIssue) -> Cluster:
     return Cluster(
         id=row.id,
         centroid=dict(row.centroid),
@@ -179,18 +174,29 @@ def load_clusterer(session: Session, config: HotConfig) -> Clusterer:
     rows = session.scalars(
         select(HotIssue).where(HotIssue.active.is_(True), HotIssue.status != "merged")
     )
-    return Clusterer((_cluster_of(r) for r in rows), config.clustering.params())
+    return Clusterer((cluster_of(r) for r in rows), config.clustering.params())
+
+
+def store_cluster(row: HotIssue, cluster: Cluster) -> None:
+    """Copy a cluster's centroid, times, size and label onto its row."""
+    row.centroid = {w: round(v, 6) for w, v in cluster.centroid.items()}
+    row.as_of, row.first_seen, row.last_seen = cluster.as_of, cluster.first_seen, cluster.last_seen
+    row.size = cluster.size
+    row.keywords = cluster.top_terms(6)
 
 
 def _save(session: Session, cluster: Cluster) -> None:
     row = session.get(HotIssue, cluster.id)
     if row is None:
         return
-    row.centroid = {w: round(v, 6) for w, v in cluster.centroid.items()}
-    row.as_of, row.first_seen, row.last_seen = cluster.as_of, cluster.first_seen, cluster.last_seen
-    row.size = cluster.size
-    row.keywords = cluster.top_terms(6)
+    store_cluster(row, cluster)
     cluster.dirty = False
+
+
+def write_cluster_ids(store: PostStore, post_ids: list[str], hot_id: int) -> None:
+    """Tell the post store which cluster these posts now belong to."""
+    for i in range(0, len(post_ids), PAGE):
+        store.update_analysis({p: {"cluster_id": str(hot_id)} for p in post_ids[i : i + PAGE]})
 
 
 def post_vector(post: Post, ignore: frozenset[str] = frozenset()) -> dict[str, float]:
@@ -440,10 +446,7 @@ class Job:
         row = session.get(HotIssue, gone.id)
         if row is not None:
             row.status, row.merged_into, row.active = "merged", keep.id, False
-        for i in range(0, len(moved), PAGE):
-            self.store.update_analysis(
-                {p: {"cluster_id": str(keep.id)} for p in moved[i : i + PAGE]}
-            )
+        write_cluster_ids(self.store, moved, keep.id)
 
     def _expire(
         self, session: Session, config: HotConfig, now: datetime, result: PassResult

@@ -12,7 +12,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from analysis.clustering import Cluster, Clusterer
-from api.alerts.job import bump_generation, hot_config, lease, post_title, post_vector
+from api.alerts.job import (
+    bump_generation,
+    cluster_of,
+    hot_config,
+    lease,
+    post_title,
+    post_vector,
+    store_cluster,
+    write_cluster_ids,
+)
 from api.alerts.models import (
     Alert,
     HotIssue,
@@ -122,11 +131,11 @@ def merge(
         for other in others:
             if other.status == "merged":
                 raise ConflictError(f"hot issue {other.id} was already merged")
-        into = _cluster(target)
+        into = cluster_of(target)
         clusterer = Clusterer([], params)
         moved: list[str] = []
         for other in others:
-            clusterer.merge(into, _cluster(other))
+            clusterer.merge(into, cluster_of(other))
             moved += session.scalars(
                 select(HotIssuePost.post_id).where(HotIssuePost.hot_issue_id == other.id)
             ).all()
@@ -136,11 +145,11 @@ def merge(
                 .values(hot_issue_id=target.id)
             )
             other.status, other.merged_into, other.active = "merged", target.id, False
-        _store_cluster(target, into)
+        store_cluster(target, into)
         target.active, target.curated = True, True
         target.scored_at = None  # rescored on the next pass
         bump_generation(session)
-        _write_back(store, moved, target.id)
+        write_cluster_ids(store, moved, target.id)
 
 
 def split(
@@ -197,19 +206,8 @@ def split(
             _rebuild(row, store, settings, list(ids))
             row.scored_at = None
         bump_generation(session)
-        _write_back(store, [r.post_id for r in rows], new.id)
+        write_cluster_ids(store, [r.post_id for r in rows], new.id)
         return new.id
-
-
-def _cluster(row: HotIssue) -> Cluster:
-    return Cluster(row.id, dict(row.centroid), row.as_of, row.first_seen, row.last_seen, row.size)
-
-
-def _store_cluster(row: HotIssue, cluster: Cluster) -> None:
-    row.centroid = {w: round(v, 6) for w, v in cluster.centroid.items()}
-    row.as_of, row.first_seen, row.last_seen = cluster.as_of, cluster.first_seen, cluster.last_seen
-    row.size = cluster.size
-    row.keywords = cluster.top_terms(6)
 
 
 def _rebuild(row: HotIssue, store: PostStore, settings: Settings, post_ids: list[str]) -> None:
@@ -225,12 +223,7 @@ def _rebuild(row: HotIssue, store: PostStore, settings: Settings, post_ids: list
     ignore = hot_config(settings).clustering.common_words
     for post in posts:
         clusterer.add(cluster, post_vector(post, ignore), post.published_at)
-    _store_cluster(row, cluster)
+    store_cluster(row, cluster)
     row.size = len(post_ids)
     if row.size == 1 or not row.title:
         row.title = post_title(posts[0])
-
-
-def _write_back(store: PostStore, post_ids: list[str], hot_id: int) -> None:
-    for i in range(0, len(post_ids), 500):
-        store.update_analysis({pid: {"cluster_id": str(hot_id)} for pid in post_ids[i : i + 500]})

@@ -9,8 +9,6 @@ every change.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -33,28 +31,19 @@ from api.issues.sla import (
     replan_on_severity_change,
 )
 from api.issues.workdays import WorkCalendar
+from yuqing.configfile import load_when_changed
 from yuqing.errors import ConflictError, InputError, NotFoundError
 from yuqing.settings import Settings
 
 
-@lru_cache(maxsize=4)
-def _policy(path: str, mtime: float) -> SlaPolicy:
-    return SlaPolicy.from_file(Path(path))
-
-
-@lru_cache(maxsize=4)
-def _calendar(path: str, mtime: float) -> WorkCalendar:
-    return WorkCalendar.from_file(Path(path)) if Path(path).exists() else WorkCalendar()
-
-
 def policy(settings: Settings) -> SlaPolicy:
-    path = settings.sla.policy_file
-    return _policy(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    return load_when_changed(settings.sla.policy_file, SlaPolicy.from_file)
 
 
 def calendar(settings: Settings) -> WorkCalendar:
-    path = settings.sla.holidays_file
-    return _calendar(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    return load_when_changed(
+        settings.sla.holidays_file, WorkCalendar.from_file, missing=WorkCalendar()
+    )
 
 
 def state_of(row: SlaClock) -> ClockState:
