@@ -7,17 +7,32 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Front-end assets from the npm registry (dashboards/package-lock.json), copied where the pages
+# serve them from: nothing is fetched from a CDN at run time.
+VENDOR := dashboards/static/vendor
+ASSETS := $(VENDOR)/.installed
 UV_VERSION := 0.13.8
 
 .PHONY: demo test install lint bench lock es-start es-stop pg-start clean
 
-demo: $(STAMP)
+demo: $(STAMP) $(ASSETS)
 	$(BIN)/yuqing demo
 
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-install: $(STAMP)
+install: $(STAMP) $(ASSETS)
+
+$(ASSETS): dashboards/package.json dashboards/package-lock.json
+	cd dashboards && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp dashboards/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	cp dashboards/node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp dashboards/node_modules/@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf $(VENDOR)/
+	cp dashboards/node_modules/@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf $(VENDOR)/
+	cp dashboards/node_modules/echarts/LICENSE $(VENDOR)/LICENSE.echarts
+	cp dashboards/node_modules/@expo-google-fonts/noto-sans-sc/LICENSE_FONT $(VENDOR)/LICENSE.noto-sans-sc
+	@touch $@
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
