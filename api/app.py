@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.alerts.views import router as alerts_router
@@ -138,20 +140,31 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(500, "InternalError", "an unexpected error occurred; it has been logged")
 
 
-def _start(app: FastAPI) -> None:
-    """Bring the schema up to date and make sure someone can sign in."""
+def prepare(app: FastAPI) -> None:
+    """Bring the schema up to date and make sure someone can sign in.
+
+    Runs at start-up; `yuqing serve` also runs it once before starting several processes, so
+    that they do not all migrate a new database at once.
+    """
     migrate(app.state.engine)
     with app.state.session_factory() as session:
         created = auth_service.ensure_admin(session=session, settings=app.state.settings)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:
+            # Several server processes start at once: another one created it first.
+            session.rollback()
+            created = None
     if created is not None:
         log.info("tracker database ready; created the admin user")
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Sync endpoints and dependencies run in anyio's thread pool: bound how many at once.
+    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.api.threads
     try:
-        _start(app)
+        prepare(app)
     except YuqingError as exc:
         log.error("the API cannot start: %s", exc)
         raise

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed number works; it only has to be the same for every process migrating one database.
 _MIGRATION_LOCK_KEY = 0x79757169  # "yuqi"
+# anyio's default thread limiter runs 40 sync endpoints at once.
+SQLITE_POOL_SIZE = 40
 
 # Explicit constraint names, so that later migrations (batch mode on SQLite included) can find
 # and alter them by name on every backend.
@@ -122,7 +124,15 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
                     f"cannot create the directory for the tracker database {parsed.database}: {exc}"
                 ) from exc
         # A writer waits up to this many seconds for another writer instead of failing at once.
-        engine = create_engine(parsed, echo=echo, connect_args={"timeout": 30})
+        # The pool holds as many connections as the server runs threads at once: a connection
+        # beyond the pool would be opened (with its PRAGMAs) and closed for every request.
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            connect_args={"timeout": 30},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
+        )
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     return create_engine(
@@ -145,6 +155,29 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def finish(session: Session) -> None:
+    """Commit the session's work and close it; database errors come out as the product's own
+    (`translate_db_error`)."""
+    try:
+        session.commit()
+    except BaseException as exc:
+        abandon(session, exc)
+        raise
+    session.close()
+
+
+def abandon(session: Session, exc: BaseException) -> None:
+    """Roll the session back and close it because `exc` happened; raises the product's error
+    for it if it is a database failure."""
+    try:
+        session.rollback()
+    finally:
+        session.close()
+    translated = translate_db_error(exc)
+    if translated is not None:
+        raise translated from exc
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One session, committed once if the block succeeds, else rolled back; database errors
@@ -152,15 +185,10 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     session = factory()
     try:
         yield session
-        session.commit()
     except BaseException as exc:
-        session.rollback()
-        translated = translate_db_error(exc)
-        if translated is not None:
-            raise translated from exc
+        abandon(session, exc)
         raise
-    finally:
-        session.close()
+    finish(session)
 
 
 @contextmanager

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.audit import service as audit
 from api.auth import service as auth_service
 from api.auth import tokens as api_tokens
 from api.auth.models import Role, User
-from api.database import unit_of_work
+from api.database import abandon, finish
 from store.base import PostStore
 from yuqing.errors import AuthError, ForbiddenError
 from yuqing.settings import Settings
@@ -24,18 +26,31 @@ TOKEN_URL = "/api/auth/token"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, and each such hop costs more than the work these do.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> PostStore:
+async def get_store(request: Request) -> PostStore:
     return request.app.state.store
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, committed once if the request succeeded, else rolled back."""
-    with unit_of_work(request.app.state.session_factory) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request, committed once if the request succeeded, else rolled back.
+
+    Making a session does no I/O (it connects at its first query, in the endpoint's thread);
+    finishing it does, so only that runs in the thread pool.
+    """
+    session = request.app.state.session_factory()
+    try:
         yield session
+    except BaseException as exc:
+        await run_in_threadpool(abandon, session, exc)
+        raise
+    await run_in_threadpool(finish, session)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -77,11 +92,20 @@ def api_token_in_use(request: Request) -> int | None:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[User], User]:
+def json_response(model: BaseModel, *, headers: dict[str, str] | None = None) -> Response:
+    """The model as a JSON answer, encoded once. Returning a `Response` from an endpoint skips
+    FastAPI's validation and encoding against its `response_model`, which would do again what
+    building the model already did; the `response_model` still documents the answer."""
+    return Response(
+        model.model_dump_json().encode(), media_type="application/json", headers=headers
+    )
+
+
+def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets through the given roles, and admins always."""
     allowed = frozenset(roles)
 
-    def check_role(user: CurrentUser) -> User:
+    async def check_role(user: CurrentUser) -> User:
         if user.role is Role.ADMIN or user.role in allowed:
             return user
         names = ", ".join(sorted(allowed)) or "admin"

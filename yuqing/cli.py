@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -217,11 +218,17 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Server processes (one per core is typical).")
-    ] = 1,
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Server processes [default: api.workers, 0 = one per CPU core]."
+        ),
+    ] = None,
 ) -> None:
     """Serve the API and its documentation."""
-    _serve(_settings(), host, port, demo=False, workers=workers)
+    settings = _settings()
+    if workers is None:
+        workers = settings.api.workers or os.cpu_count() or 1
+    _serve(settings, host, port, demo=False, workers=workers)
 
 
 def _serve(
@@ -247,6 +254,10 @@ def _serve(
             f"  get a token: curl -d 'username=analyst&password=analyst-demo' {base}/api/auth/token"
         )
     if workers > 1:
+        from api.app import prepare
+
+        # Once, before the processes start, rather than in all of them at once.
+        prepare(application)
         # Each worker process builds its own app from the same settings (the environment).
         uvicorn.run(
             "api.app:create_app",

@@ -61,6 +61,12 @@ class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
     token_minutes: int = 8 * 60
+    # Server processes for `yuqing serve`; 0 is one per CPU core.
+    workers: int = Field(default=0, ge=0, le=64)
+    # Requests each process works on at once (the rest wait their turn in the event loop).
+    # Python runs one thread at a time: beyond a few, threads only fight over the interpreter
+    # lock, and every request gets slower (measured by bench/api.py).
+    threads: int = Field(default=2, ge=1, le=200)
 
 
 class CrawlerSettings(BaseModel):

@@ -79,7 +79,7 @@ def _hot_ids(session: SessionDep, issue_id: int) -> list[int]:
 
     if issues.get(session=session, issue_id=issue_id) is None:
         raise NotFoundError(f"issue {issue_id} does not exist")
-    return [int(ref) for ref in issues.links(session, issue_id)["hot_issue"]]
+    return [int(ref) for ref in issues.related(session, issue_id)["hot_issue"]]
 
 
 @issue_router.get("/{issue_id}/statement-candidates")
