@@ -7,18 +7,32 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.util.exc import CommandError
+from pydantic import AfterValidator, AwareDatetime
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
-from yuqing.errors import ConfigError, ConflictError, StoreError, StoreUnavailable, YuqingError
+from yuqing.errors import (
+    ConfigError,
+    ConflictError,
+    InputError,
+    StoreError,
+    StoreUnavailable,
+    YuqingError,
+)
 from yuqing.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -74,6 +88,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+# The times a request may give: the tracker's own era. Deadlines are counted on a calendar of
+# real holiday plans, which exist for a few years only; a year like 427 is a typing error.
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _in_era(value: datetime) -> datetime:
+    if not EARLIEST_TIME <= value < LATEST_TIME:
+        raise ValueError(
+            f"must be between the years {EARLIEST_TIME.year} and {LATEST_TIME.year - 1}"
+        )
+    return value
+
+
+RequestTime = Annotated[AwareDatetime, AfterValidator(_in_era)]
 
 
 # -- engines and sessions ---------------------------------------------------------------------
@@ -234,6 +265,10 @@ def translate_db_error(exc: BaseException) -> YuqingError | None:
         return ConflictError(
             "the change conflicts with data saved in the meantime; reload and try again"
         )
+    if isinstance(exc, DataError | OverflowError):
+        # A value the database cannot hold, e.g. an id beyond 64 bits (PostgreSQL says
+        # DataError, SQLite's driver OverflowError): the request's fault, not the server's.
+        return InputError(f"a value in the request is out of range: {_reason(exc)}")
     if isinstance(exc, DBAPIError):
         log.error("tracker database error: %s", _reason(exc))
         return StoreError("the tracker database failed; the error has been logged")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.database import Base, UTCDateTime, utcnow
+from api.database import Base, RequestTime, UTCDateTime, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 # Hashing is deliberately slow; a megabyte-long "password" must not make it slower still.
@@ -122,7 +122,7 @@ class ApiTokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=100, description="What the token is for.")
-    expires_at: AwareDatetime | None = Field(
+    expires_at: RequestTime | None = Field(
         default=None, description="When the token stops working; never if left out."
     )
     user_id: int | None = Field(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.database import Base, UTCDateTime, utcnow
+from api.database import Base, RequestTime, UTCDateTime, utcnow
 
 
 class BriefingKind(StrEnum):
@@ -73,7 +73,7 @@ class BriefingCreate(BaseModel):
 
     kind: BriefingKind
     title: str = Field(min_length=1, max_length=300)
-    at: AwareDatetime
+    at: RequestTime
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
     spokesperson: str | None = Field(default=None, max_length=100)
     note: str | None = Field(default=None, max_length=10_000)

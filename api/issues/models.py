@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -30,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.database import Base, UTCDateTime, utcnow
+from api.database import Base, RequestTime, UTCDateTime, utcnow
 
 
 class Severity(StrEnum):
@@ -238,9 +237,9 @@ class IssueCreate(BaseModel):
     category: str | None = Field(default=None, max_length=100)
     severity: Severity = Severity.GENERAL
     lead_department_id: int | None = None
-    detected_at: AwareDatetime | None = None
+    detected_at: RequestTime | None = None
     tags: list[str] = Field(default_factory=list, max_length=50)
-    policy_published_at: AwareDatetime | None = None
+    policy_published_at: RequestTime | None = None
     hotline_category: str | None = Field(default=None, max_length=50)
     supporting_department_ids: list[int] = Field(default_factory=list, max_length=50)
     hot_issue_ids: list[int] = Field(default_factory=list, max_length=50)
