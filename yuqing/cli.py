@@ -10,7 +10,7 @@ import sys
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -611,6 +611,59 @@ def eval_sentiment(
     typer.echo(
         f"accuracy={report['accuracy']:.3f} macro_f1={report['macro_f1']:.3f} n={report['n']}"
     )
+
+
+@app.command()
+def report(
+    kind: Annotated[
+        Literal["daily", "quarterly"],
+        typer.Argument(help="daily: the brief (舆情日报); quarterly: the bulletin (季度通报)."),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Directory to write to [default: reports.out_dir or DATA_DIR/reports]."),
+    ] = None,
+    day: Annotated[
+        datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            help="daily: the day covered [default: yesterday in the office's time zone].",
+        ),
+    ] = None,
+    quarter: Annotated[
+        str | None,
+        typer.Option(help="quarterly: e.g. 2025Q3 [default: the last completed quarter]."),
+    ] = None,
+) -> None:
+    """Write the daily brief or the quarterly bulletin as DOCX and XLSX; print their paths."""
+    from api.database import migrate, session_scope
+    from api.reports import daily, documents, quarterly
+
+    settings = _settings()
+    if kind == "daily" and quarter is not None:
+        raise YuqingError("--quarter is for the quarterly bulletin")
+    if kind == "quarterly" and day is not None:
+        raise YuqingError("--date is for the daily brief")
+    migrate(settings.database.url)
+    with session_scope(settings.database.url) as session:
+        if kind == "daily":
+            brief = daily.build(
+                session=session,
+                store=_store(settings),
+                settings=settings,
+                day=day.date() if day else daily.default_day(settings),
+            )
+            document = daily.report(brief)
+        else:
+            bulletin = quarterly.build(
+                session=session,
+                settings=settings,
+                quarter=quarter or quarterly.default_quarter(settings),
+            )
+            document = quarterly.report(bulletin)
+    for path in documents.write(document, out or documents.output_dir(settings)):
+        typer.echo(path)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.sources import load_sources
 from store import open_store
+from store.base import PostStore
 from yuqing.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,14 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
         IntervalTrigger(seconds=60, timezone=settings.timezone),
         id="clock-warnings",
         name="warn before and at each SLA deadline",
+        **JOB_DEFAULTS,
+    )
+    hour, minute = (int(part) for part in settings.reports.daily_at.split(":"))
+    scheduler.add_job(
+        _logged("daily brief", _daily_brief(settings, store)),
+        CronTrigger(hour=hour, minute=minute, timezone=settings.timezone),
+        id="daily-brief",
+        name=f"write the previous day's brief (舆情日报) at {settings.reports.daily_at}",
         **JOB_DEFAULTS,
     )
     for source in load_sources(settings.crawler.sources_file).values():
@@ -98,6 +107,29 @@ def _clock_warnings(settings: Settings) -> Callable[[], str]:
             migrate(engine)
             factory = make_session_factory(engine)
         return f"{check_clocks(factory, settings)} warnings sent"
+
+    return run
+
+
+def _daily_brief(settings: Settings, store: PostStore) -> Callable[[], str]:
+    """The previous day's brief as DOCX and XLSX in the reports directory."""
+    from api.database import make_engine, make_session_factory, migrate, unit_of_work
+    from api.reports import daily, documents
+
+    factory = None
+
+    def run() -> str:
+        nonlocal factory
+        if factory is None:
+            engine = make_engine(settings.database.url)
+            migrate(engine)
+            factory = make_session_factory(engine)
+        with unit_of_work(factory) as session:
+            brief = daily.build(
+                session=session, store=store, settings=settings, day=daily.default_day(settings)
+            )
+        paths = documents.write(daily.report(brief), documents.output_dir(settings))
+        return "wrote " + ", ".join(str(path) for path in paths)
 
     return run
 

@@ -150,6 +150,15 @@ class SlaSettings(BaseModel):
     holidays_file: Path = CONFIG_DIR / "holidays.yaml"
 
 
+class ReportSettings(BaseModel):
+    """The daily brief and the quarterly bulletin: when the scheduler writes the brief, where."""
+
+    # The scheduler writes the previous day's brief at this local time (`timezone`) each day.
+    daily_at: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # Where the scheduler and `yuqing report` write; unset means `reports` under `data_dir`.
+    out_dir: Path | None = None
+
+
 class TestEngines(BaseModel):
     """Engines the test suite may use; unset means the tests that need them are skipped."""
 
@@ -182,6 +191,7 @@ class Settings(BaseSettings):
     analysis: AnalysisSettings = AnalysisSettings()
     alerts: AlertSettings = AlertSettings()
     sla: SlaSettings = SlaSettings()
+    reports: ReportSettings = ReportSettings()
     test: TestEngines = TestEngines()
     # CI sets CI=true; then a test whose engine is missing fails instead of being skipped.
     ci: bool = Field(default=False, validation_alias=AliasChoices("YUQING_CI", "CI"))

@@ -1,47 +1,66 @@
-"""Leaders' figures: department metrics for a period and the quarterly ranking, as JSON."""
+"""Leaders' figures: department metrics for a period and the quarterly ranking, as JSON; the
+daily brief and the quarterly bulletin as DOCX and XLSX downloads."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.encoders import jsonable_encoder
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api.auth.models import Role, User
-from api.deps import SessionDep, SettingsDep, require_roles
+from api.deps import SessionDep, SettingsDep, StoreDep, require_roles
 from api.issues.clocks import calendar
 from api.issues.models import TimelineEvent
-from api.reports import service
+from api.reports import documents, service
+from store.base import PostStore
 from yuqing.errors import ForbiddenError, InputError
+from yuqing.settings import Settings
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
 # Figures for one period are computed once per CACHE_SECONDS, and again after any change to
 # the tracker (every change appends a timeline event, so the newest event id says "something
-# changed"). Deadlines passing with time show within CACHE_SECONDS.
+# changed"). Deadlines passing with time show within CACHE_SECONDS. The cache holds the encoded
+# answer; while one request computes a period, the others asking for it wait for its result
+# instead of computing it again.
 CACHE_SECONDS = 30.0
-_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+CACHE_ENTRIES = 256
+_cache: dict[tuple[Any, ...], tuple[float, bytes]] = {}
+_computing: dict[tuple[Any, ...], threading.Lock] = {}
 _cache_lock = threading.Lock()
 
 
-def _cached(session: SessionDep, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+def _fresh(key: tuple[Any, ...]) -> bytes | None:
+    with _cache_lock:
+        hit = _cache.get(key)
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
+def _cached(session: SessionDep, key: tuple[Any, ...], compute: Callable[[], Any]) -> Response:
     generation = session.scalar(select(func.max(TimelineEvent.id)))
     full_key = (*key, generation)
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _cache.get(full_key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-    value = compute()
-    with _cache_lock:
-        if len(_cache) > 256:
-            _cache.clear()
-        _cache[full_key] = (now + CACHE_SECONDS, value)
-    return value
+    body = _fresh(full_key)
+    if body is None:
+        with _cache_lock:
+            key_lock = _computing.setdefault(full_key, threading.Lock())
+        with key_lock:
+            body = _fresh(full_key)
+            if body is None:
+                body = json.dumps(jsonable_encoder(compute()), ensure_ascii=False).encode()
+                with _cache_lock:
+                    if len(_cache) >= CACHE_ENTRIES:
+                        _cache.clear()
+                    _cache[full_key] = (time.monotonic() + CACHE_SECONDS, body)
+                    _computing.pop(full_key, None)
+    return Response(body, media_type="application/json")
 
 
 Reader = Annotated[
@@ -49,7 +68,7 @@ Reader = Annotated[
 ]
 
 
-@router.get("/departments")
+@router.get("/departments", response_model=list[dict[str, Any]])
 def department_metrics(
     user: Reader,
     session: SessionDep,
@@ -57,7 +76,7 @@ def department_metrics(
     since: Annotated[datetime, Query(alias="from", description="detected from (inclusive)")],
     until: Annotated[datetime, Query(alias="to", description="detected before (exclusive)")],
     department_id: int | None = None,
-) -> list[dict[str, Any]]:
+) -> Response:
     """Per lead department: issues, times to assignment and first statement (median, p90),
     on-time rate per clock, open issues by age, closure rate."""
     if since.tzinfo is None or until.tzinfo is None:
@@ -80,27 +99,114 @@ def department_metrics(
     return _cached(session, ("departments", since, until, department_id), compute)
 
 
-@router.get("/ranking")
+@router.get("/ranking", response_model=dict[str, Any])
 def quarterly_ranking(
     _: Annotated[User, Depends(require_roles(Role.LEADER, Role.ANALYST, Role.PRESS))],
     session: SessionDep,
     settings: SettingsDep,
     quarter: Annotated[str, Query(pattern=r"^\d{4}[Qq][1-4]$", examples=["2025Q3"])],
-) -> dict[str, Any]:
+) -> Response:
     """The quarterly ranking (季度通报): see `api.reports.service` for the formula."""
     since, until = service.quarter_bounds(quarter.upper())
 
-    def compute() -> list[dict[str, Any]]:
+    def compute() -> dict[str, Any]:
         metrics = service.department_metrics(
             session, since=since, until=until, calendar=calendar(settings)
         )
-        return service.ranking(metrics)
+        return {
+            "quarter": quarter.upper(),
+            "from": since.isoformat(),
+            "to": until.isoformat(),
+            "formula": "50 x on-time rate + 30 x closure rate + 20 x speed to first statement",
+            "departments": service.ranking(metrics),
+        }
 
-    ranked = _cached(session, ("ranking", since, until), compute)
-    return {
-        "quarter": quarter.upper(),
-        "from": since.isoformat(),
-        "to": until.isoformat(),
-        "formula": "50 x on-time rate + 30 x closure rate + 20 x speed to first statement",
-        "departments": ranked,
-    }
+    return _cached(session, ("ranking", quarter.upper()), compute)
+
+
+# -- the documents: the daily brief and the quarterly bulletin as DOCX and XLSX ---------------
+
+Office = Annotated[User, Depends(require_roles(Role.LEADER, Role.ANALYST, Role.PRESS))]
+DayQuery = Annotated[
+    date | None,
+    Query(alias="date", description="the day the brief covers; default: yesterday (local)"),
+]
+QuarterQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^\d{4}[Qq][1-4]$",
+        examples=["2025Q3"],
+        description="default: the last completed quarter",
+    ),
+]
+
+
+def _document(report: documents.Report, extension: str) -> Response:
+    render = documents.docx_bytes if extension == "docx" else documents.xlsx_bytes
+    return Response(
+        render(report),
+        media_type=documents.CONTENT_TYPES[extension],
+        headers={"Content-Disposition": documents.content_disposition(report, extension)},
+    )
+
+
+def _daily_report(
+    session: Session, store: PostStore, settings: Settings, day: date | None
+) -> documents.Report:
+    # Imported here: the charts bring matplotlib, a second of every API start otherwise.
+    from api.reports import daily
+
+    brief = daily.build(
+        session=session,
+        store=store,
+        settings=settings,
+        day=day or daily.default_day(settings),
+    )
+    return daily.report(brief)
+
+
+def _quarterly_report(
+    session: Session, settings: Settings, quarter: str | None
+) -> documents.Report:
+    from api.reports import quarterly
+
+    bulletin = quarterly.build(
+        session=session, settings=settings, quarter=quarter or quarterly.default_quarter(settings)
+    )
+    return quarterly.report(bulletin)
+
+
+_DOCX = {200: {"content": {documents.DOCX_TYPE: {}}, "description": "a Word document"}}
+_XLSX = {200: {"content": {documents.XLSX_TYPE: {}}, "description": "an Excel workbook"}}
+
+
+@router.get("/daily.docx", response_class=Response, responses=_DOCX)
+def daily_docx(
+    _: Office, session: SessionDep, store: StoreDep, settings: SettingsDep, day: DayQuery = None
+) -> Response:
+    """The daily brief (舆情日报) as a Word document."""
+    return _document(_daily_report(session, store, settings, day), "docx")
+
+
+@router.get("/daily.xlsx", response_class=Response, responses=_XLSX)
+def daily_xlsx(
+    _: Office, session: SessionDep, store: StoreDep, settings: SettingsDep, day: DayQuery = None
+) -> Response:
+    """The daily brief (舆情日报) as an Excel workbook, one sheet per table."""
+    return _document(_daily_report(session, store, settings, day), "xlsx")
+
+
+@router.get("/quarterly.docx", response_class=Response, responses=_DOCX)
+def quarterly_docx(
+    _: Office, session: SessionDep, settings: SettingsDep, quarter: QuarterQuery = None
+) -> Response:
+    """The quarterly bulletin (季度通报) as a Word document."""
+    return _document(_quarterly_report(session, settings, quarter), "docx")
+
+
+@router.get("/quarterly.xlsx", response_class=Response, responses=_XLSX)
+def quarterly_xlsx(
+    _: Office, session: SessionDep, settings: SettingsDep, quarter: QuarterQuery = None
+) -> Response:
+    """The quarterly bulletin (季度通报) as an Excel workbook, one sheet per table."""
+    return _document(_quarterly_report(session, settings, quarter), "xlsx")

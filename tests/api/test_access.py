@@ -261,6 +261,7 @@ class Endpoint:
     request: Request = _nothing
 
 
+YESTERDAY = (NOW - timedelta(days=1)).date().isoformat()
 PERIOD = {
     "from": (NOW - timedelta(days=7)).isoformat(),
     "to": (NOW + timedelta(days=1)).isoformat(),
@@ -292,6 +293,10 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/posts/{post_id}"): Endpoint(ISSUE_READERS),
     ("GET", "/api/reports/departments"): Endpoint(ISSUE_READERS, _query(**PERIOD)),
     ("GET", "/api/reports/ranking"): Endpoint(OFFICE, _query(quarter="2025Q3")),
+    ("GET", "/api/reports/daily.docx"): Endpoint(OFFICE, _query(date=YESTERDAY)),
+    ("GET", "/api/reports/daily.xlsx"): Endpoint(OFFICE, _query(date=YESTERDAY)),
+    ("GET", "/api/reports/quarterly.docx"): Endpoint(OFFICE, _query(quarter="2025Q3")),
+    ("GET", "/api/reports/quarterly.xlsx"): Endpoint(OFFICE, _query(quarter="2025Q3")),
     ("GET", "/api/sources"): Endpoint(OFFICE),
     ("GET", "/api/sources/{name}/runs"): Endpoint(OFFICE),
     # writes

@@ -31,7 +31,14 @@ def test_each_scheduled_source_gets_a_job_and_runs_do_not_overlap(tmp_path: Path
     )
     scheduler = build_scheduler(settings)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"retention", "analyze", "clock-warnings", "crawl:fast", "crawl:hourly"}
+    assert set(jobs) == {
+        "retention",
+        "analyze",
+        "clock-warnings",
+        "daily-brief",
+        "crawl:fast",
+        "crawl:hourly",
+    }
     assert jobs["analyze"].trigger.interval.total_seconds() == 45
     assert jobs["crawl:fast"].trigger.interval.total_seconds() == 600
     assert str(jobs["crawl:hourly"].trigger.fields[6]) == "5"  # the minute field
