@@ -29,6 +29,9 @@ from api.issues.views import router as issues_router
 from api.posts.views import router as posts_router
 from api.reports.views import router as reports_router
 from api.sources.views import router as sources_router
+from dashboards.auth import PageError, handle_page_error
+from dashboards.views import STATIC_PATH, static_files
+from dashboards.views import router as pages_router
 from store import open_store
 from store.base import PostStore
 from yuqing.errors import (
@@ -223,6 +226,10 @@ def create_app(settings: Settings | None = None, store: PostStore | None = None)
     app.include_router(posts_router, dependencies=signed_in)
     app.include_router(reports_router, dependencies=signed_in)
     app.include_router(sources_router, dependencies=signed_in)
+    # The web pages: each names its roles and signs in with the cookie (see dashboards.auth).
+    app.include_router(pages_router)
+    app.mount(STATIC_PATH, static_files(), name="static")
+    app.add_exception_handler(PageError, handle_page_error)
 
     @app.get("/health", response_model=HealthRead, tags=["health"])
     def health(request: Request) -> HealthRead:

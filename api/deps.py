@@ -16,6 +16,7 @@ from api.auth import service as auth_service
 from api.auth import tokens as api_tokens
 from api.auth.models import Role, User
 from api.database import abandon, finish
+from dashboards.session import cookie_credential
 from store.base import PostStore
 from yuqing.errors import AuthError, ForbiddenError
 from yuqing.settings import Settings
@@ -67,7 +68,8 @@ def get_current_user(
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
     """The user a bearer credential stands for: a JWT from signing in, or an API token
-    (``yq_...``) acting with its user's role."""
+    (``yq_...``) acting with its user's role; without one, the pages' sign-in cookie."""
+    token = token or cookie_credential(request, settings)
     if not token:
         raise AuthError(f"sign in first: send the bearer token from POST {TOKEN_URL}")
     if api_tokens.is_api_token(token):

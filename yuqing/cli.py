@@ -94,6 +94,7 @@ def demo(
     posts arrive as they are analysed; with --no-serve the crawl runs to its end and prints
     one summary line per source.
     """
+    from yuqing import demo_tracker
     from yuqing.analysis_job import make_job, run_in_background, summary
     from yuqing.demo.site import serve as serve_site
 
@@ -120,11 +121,14 @@ def demo(
             if done.returncode != 0:
                 raise typer.Exit(done.returncode)
             typer.echo(summary(make_job(settings).run()))
+            demo_tracker.seed(settings)
+            demo_tracker.link_hot_issues(settings)
             return
         typer.echo(f"crawling {', '.join(demo_sources)} in the background...")
         crawl = subprocess.Popen(command, stdin=subprocess.DEVNULL)
         stop = threading.Event()
         run_in_background(settings, stop)
+        demo_tracker.start(settings, stop)
         try:
             _serve(settings, host, port, demo=True)
         finally:

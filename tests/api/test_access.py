@@ -27,6 +27,7 @@ from fastapi.testclient import TestClient
 from api.alerts.models import HotIssue, HotIssuePost
 from api.deps import TOKEN_URL
 from crawler.sources import load_sources
+from dashboards.views import STATIC_PATH, is_page
 from tests.api.test_api import ADMIN_PASSWORD, PASSWORD, _login
 from tests.api.test_auth import (  # noqa: F401
     Headers,
@@ -337,11 +338,12 @@ KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """Every (method, path) the app serves through an APIRoute (included routers flattened)."""
+    """Every (method, path) the app serves through an APIRoute (included routers flattened),
+    the web pages aside: tests/dashboards/test_page_access.py asserts their roles."""
     return [
         (method, context.path)
         for context in iter_route_contexts(app.routes)
-        if isinstance(context.original_route, APIRoute)
+        if isinstance(context.original_route, APIRoute) and not is_page(context.endpoint)
         for method in sorted(context.methods)
     ]
 
@@ -400,13 +402,14 @@ def test_every_endpoint_has_expected_roles(app: FastAPI) -> None:
     assert public == {("GET", "/health"), ("POST", TOKEN_URL)}
     for cell in KNOWN_BUGS:
         assert cell[:2] in ENDPOINTS and cell[2] in ROLES, cell
-    # Every route that is not an APIRoute is the API documentation, which is public.
+    # Every route that is not an APIRoute is the API documentation or the pages' static files
+    # (scripts, styles, fonts), which are public.
     others = [
         getattr(context.original_route, "path", repr(context.original_route))
         for context in iter_route_contexts(app.routes)
         if not isinstance(context.original_route, APIRoute)
     ]
-    assert set(others) <= PUBLIC_DOCS, others
+    assert set(others) <= PUBLIC_DOCS | {STATIC_PATH}, others
 
 
 def test_the_api_documentation_is_public(client: TestClient) -> None:

@@ -1,0 +1,87 @@
+"""Fixtures of the page tests: Debian's Chromium driven by Playwright, a seeded served product
+per test, signing in through the log-in page, and screenshots under tests/artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from dashboards.templating import STATIC_DIR
+from tests.dashboards.world import PASSWORD, Site, serve
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+VENDOR_FILES = ("echarts.min.js", "htmx.min.js", "NotoSansSC_400Regular.ttf")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail(
+            "the page tests drive Debian's Chromium, and `chromium` is not on PATH;"
+            " install it with `apt-get install chromium`",
+            pytrace=False,
+        )
+    missing = [name for name in VENDOR_FILES if not (STATIC_DIR / "vendor" / name).is_file()]
+    if missing:
+        pytest.fail(
+            f"the pages' front-end assets are missing ({', '.join(missing)});"
+            " run `make install` to copy them into dashboards/static/vendor",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with serve(tmp_path) as served:
+        yield served
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[object]:
+    """Opens a page in a fresh browser context (its own cookies); closed after the test."""
+    contexts = []
+
+    def open_page() -> Page:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page: Page, site: Site, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the log-in page, as a person does; waits for the landing screen."""
+    page.goto(site.base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000, f"the screenshot {name} looks empty"
+    return path
