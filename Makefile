@@ -57,6 +57,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/hot_issues.py
 	$(BIN)/python bench/alert_latency.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/pages.py
 
 es-start:
 	scripts/elasticsearch.sh start

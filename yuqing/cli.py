@@ -247,7 +247,8 @@ def _serve(
     application = create_app(settings)
     base = f"http://{host}:{port}"
     typer.echo("")
-    typer.echo(f"yuqing API on {base}  (Ctrl-C stops it)")
+    typer.echo(f"yuqing on {base}  (Ctrl-C stops it)")
+    typer.echo(f"  pages:     {base}/  (sign in; each role lands on its own screen)")
     typer.echo(f"  API docs:  {base}/docs")
     typer.echo(f"  health:    {base}/health")
     typer.echo(f"  search:    {base}/api/posts/search?q=停水  (needs a bearer token)")
