@@ -32,6 +32,8 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -158,32 +160,36 @@ def main() -> int:
             f"seeded {args.issues} issues, {2 * args.issues} clocks, {args.events} events"
             f" in {time.perf_counter() - t:.1f} s"
         )
-        port = free_port()
-        env = os.environ | {
-            "YUQING_DATA_DIR": str(tmp),
-            "YUQING_STORE__SQLITE_PATH": str(tmp / "posts.db"),
-            "YUQING_DATABASE__URL": db_url,
-            "YUQING_SECRET_KEY": SECRET,
-            "YUQING_LOG_LEVEL": "WARNING",
-        }
-        command = [sys.executable, "-m", "yuqing", "serve", "--port", str(port)]
-        if args.workers is not None:
-            command += ["--workers", str(args.workers)]
-        log_path = tmp / "server.log"
-        with log_path.open("wb") as log:
-            server = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        try:
-            token = wait_and_sign_in(port)
-            run_load(port, token, args)
-        except BaseException:
-            print(f"the server's log ends:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
-            raise
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        extra = ["--workers", str(args.workers)] if args.workers is not None else []
+        with serve(tmp, db_url, extra) as port:
+            run_load(port, wait_and_sign_in(port), args)
     return 0
+
+
+@contextmanager
+def serve(tmp: Path, db_url: str, extra: list[str]) -> Iterator[int]:
+    """`yuqing serve` on a free port of 127.0.0.1 over the tracker `db_url` and the post store
+    in `tmp`; yields the port. If the run fails, the server's log is printed."""
+    port = free_port()
+    env = os.environ | {
+        "YUQING_DATA_DIR": str(tmp),
+        "YUQING_STORE__SQLITE_PATH": str(tmp / "posts.db"),
+        "YUQING_DATABASE__URL": db_url,
+        "YUQING_SECRET_KEY": SECRET,
+        "YUQING_LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "yuqing", "serve", "--port", str(port), *extra]
+    log_path = tmp / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield port
+    except BaseException:
+        print(f"the server's log ends:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
+        raise
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def wait_and_sign_in(port: int) -> str:

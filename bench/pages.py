@@ -19,11 +19,9 @@ import argparse
 import html
 import http.client
 import json
-import os
 import random
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import SECRET, free_port, seed  # noqa: E402
+from bench.api import seed, serve  # noqa: E402
 from bench.store import PHRASES, SUBJECTS  # noqa: E402
 
 PASSWORD = "bench-page-password"
@@ -292,32 +290,9 @@ def main() -> int:
             f"seeded {args.posts:,} posts, {args.issues:,} issues ({args.issues * 10:,} events),"
             f" {len(hot_ids)} hot issues, 200 briefings in {time.perf_counter() - started:.0f} s"
         )
-        port = free_port()
-        env = os.environ | {
-            "YUQING_DATA_DIR": str(tmp),
-            "YUQING_STORE__SQLITE_PATH": str(tmp / "posts.db"),
-            "YUQING_DATABASE__URL": db_url,
-            "YUQING_SECRET_KEY": SECRET,
-            "YUQING_LOG_LEVEL": "WARNING",
-        }
-        log_path = tmp / "server.log"
-        with log_path.open("wb") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "yuqing", "serve", "--port", str(port), "--workers", "1"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
+        with serve(tmp, db_url, ["--workers", "1"]) as port:
             wait_for(port)
             measure(port, args.rounds)
-        except BaseException:
-            print(f"the server's log ends:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
-            raise
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     return 0
 
 
