@@ -78,8 +78,14 @@ def get_current_user(
         user_id = api_token.user_id
     else:
         user_id = auth_service.decode_access_token(token, settings=settings)
+    return active_user(request, session, user_id)
+
+
+def active_user(request: Request, session: Session, user_id: int) -> User:
+    """The account a verified credential names, if it still exists and is active; noted as the
+    request's actor for the audit log. The role is read from the database, not the token, so a
+    change takes effect at once."""
     user = auth_service.get(session=session, user_id=user_id)
-    # The role is read from the database, not the token, so a change takes effect at once.
     if user is None or not user.is_active:
         raise AuthError("this account does not exist or is disabled")
     audit.note_actor(request.state, user_id=user.id, name=user.username)

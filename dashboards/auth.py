@@ -18,7 +18,7 @@ from api.audit import service as audit
 from api.auth import service as auth_service
 from api.auth import throttle
 from api.auth.models import Role, User
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, active_user
 from dashboards.session import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -88,12 +88,9 @@ def _session_user(request: Request, session: SessionDep, settings: SettingsDep) 
         raise PageError(401)
     try:
         user_id = auth_service.decode_access_token(token, settings=settings)
+        user = active_user(request, session, user_id)
     except AuthError as exc:
         raise PageError(401) from exc
-    user = auth_service.get(session=session, user_id=user_id)
-    if user is None or not user.is_active:
-        raise PageError(401)
-    audit.note_actor(request.state, user_id=user.id, name=user.username)
     request.state.csrf_token = csrf_token_for(token, settings)
     return user
 

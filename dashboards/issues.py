@@ -37,7 +37,7 @@ from api.issues.models import (
 from api.issues.sla import CLOCK_LABELS, ClockKind
 from dashboards.auth import AnyUser, not_found
 from dashboards.templating import render
-from dashboards.timeline import links_of, rows_for
+from dashboards.timeline import rows_for
 from store.models import PostFilter
 
 router = APIRouter()
@@ -198,7 +198,7 @@ def issue_page(
             target = by_id.get((t["event"].payload or {}).get("event_id"))
             if target is not None:
                 t["text"] = f"「{target['label']}」{target['text'][:40]}"
-    links = links_of(session, issue_id)
+    links = issues.related(session, issue_id)
     hot_ids = [int(ref) for ref in links["hot_issue"]]
     hot_rows = (
         list(session.scalars(select(HotIssue).where(HotIssue.id.in_(hot_ids)))) if hot_ids else []
@@ -218,7 +218,7 @@ def issue_page(
             .order_by(Briefing.at)
         )
     )
-    supporting = [names.get(i, str(i)) for i in issues.supporting_departments(session, issue_id)]
+    supporting = [names.get(int(i), i) for i in links["department"]]
     role = user.role
     office = role in (Role.ADMIN, Role.ANALYST)
     allowed = TRANSITIONS[issue.status]

@@ -10,9 +10,6 @@ also until the tracker changes).
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -23,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import func, select
 
 from api.auth.models import Role, User
+from api.cache import app_cache
 from api.database import utcnow
 from api.deps import SessionDep, SettingsDep, StoreDep
 from api.issues import clocks
@@ -46,43 +44,6 @@ DISTRICT_DAYS = 7
 CITY_SECONDS = 60.0
 RANKING_SECONDS = 30.0
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="city-figures")
-
-
-class _Cache:
-    """A few computed figures, each kept for `seconds` under its key."""
-
-    def __init__(self, seconds: float, entries: int = 64) -> None:
-        self.seconds, self.entries = seconds, entries
-        self._values: dict[Any, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._values.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        value = compute()
-        with self._lock:
-            if len(self._values) >= self.entries:
-                self._values.clear()
-            self._values[key] = (now + self.seconds, value)
-        return value
-
-
-_caches_lock = threading.Lock()
-
-
-def app_cache(request: Request, name: str, seconds: float) -> _Cache:
-    """The app's own cache called `name`: figures of one store never show for another."""
-    state = request.app.state
-    with _caches_lock:
-        caches = getattr(state, "dashboard_caches", None)
-        if caches is None:
-            caches = state.dashboard_caches = {}
-        if name not in caches:
-            caches[name] = _Cache(seconds)
-        return caches[name]
 
 
 def quarter_of(moment: datetime, zone: ZoneInfo) -> str:
@@ -181,7 +142,7 @@ def leader_ranking(
 ) -> HTMLResponse:
     """The quarter's department ranking (季度通报) and its on-time rate per clock type."""
     generation = session.scalar(select(func.max(TimelineEvent.id)))
-    figures = app_cache(request, "ranking", RANKING_SECONDS).get(
+    figures = app_cache(request, "leader-ranking", RANKING_SECONDS).get(
         (quarter, generation), lambda: _ranking(session, settings, quarter)
     )
     return render(request, "_ranking.html", {"quarter": quarter, **figures}, user=user)
@@ -250,7 +211,7 @@ def leader_city(
     """The city's volume and negative share per day (the trend chart)."""
     now = utcnow()
     key = now.astimezone(ZoneInfo(settings.timezone)).date()
-    cache = app_cache(request, "city", CITY_SECONDS)
+    cache = app_cache(request, "leader-city", CITY_SECONDS)
     return JSONResponse(cache.get(key, lambda: city_trend(store, settings, now)))
 
 
@@ -261,5 +222,5 @@ def leader_districts(
     """Volume and negative share by district (the district chart)."""
     now = utcnow()
     key = now.astimezone(ZoneInfo(settings.timezone)).date()
-    cache = app_cache(request, "districts", CITY_SECONDS)
+    cache = app_cache(request, "leader-districts", CITY_SECONDS)
     return JSONResponse(cache.get(key, lambda: district_figures(store, settings, now)))

@@ -25,7 +25,7 @@ from api.issues import service as issues
 from api.issues.models import TrackedIssue
 from dashboards.auth import not_found, page_user
 from dashboards.templating import render
-from dashboards.timeline import FINISHED, links_of
+from dashboards.timeline import FINISHED
 from store.models import PostFilter
 
 router = APIRouter()
@@ -90,7 +90,7 @@ def effects(session: Session, negative_below: float) -> list[dict[str, Any]]:
         issue = issues.get(session=session, issue_id=issue_id)
         if issue is None:
             continue
-        hot_ids = [int(ref) for ref in links_of(session, issue_id)["hot_issue"]]
+        hot_ids = [int(ref) for ref in issues.related(session, issue_id)["hot_issue"]]
         effect = briefings.response_effect(session, issue_id, hot_ids, negative_below)
         first_at = briefings.first_statement_at(session, issue_id)
         out.append({"issue": issue, "effect": effect, "hot_ids": hot_ids, "first_at": first_at})
@@ -129,7 +129,7 @@ def press_candidates(
     issue = issues.get(session=session, issue_id=issue_id)
     if issue is None:
         raise not_found(f"事项 {issue_id} 不存在。", user)
-    hot_ids = links_of(session, issue_id)["hot_issue"]
+    hot_ids = issues.related(session, issue_id)["hot_issue"]
     official = sorted(official_sources(settings))
     candidates = []
     if hot_ids and official:

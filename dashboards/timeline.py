@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from api.database import utcnow
 from api.departments.models import Department
 from api.issues import clocks
-from api.issues.models import IssueLink, IssueStatus, SlaClock, TrackedIssue
+from api.issues.models import IssueStatus, SlaClock, TrackedIssue
 from api.issues.workdays import WorkCalendar
 
 FINISHED = (IssueStatus.CLOSED, IssueStatus.DISMISSED)
@@ -79,19 +79,6 @@ class IssueRow:
 
 def department_names(session: Session) -> dict[int, str]:
     return {i: name for i, name in session.execute(select(Department.id, Department.name))}
-
-
-def links_of(session: Session, issue_id: int) -> dict[str, list[str]]:
-    """The hot issues and posts the issue is about, in the order they were linked."""
-    out: dict[str, list[str]] = {"hot_issue": [], "post": []}
-    rows = session.execute(
-        select(IssueLink.kind, IssueLink.ref)
-        .where(IssueLink.issue_id == issue_id)
-        .order_by(IssueLink.id)
-    )
-    for kind, ref in rows:
-        out.setdefault(kind, []).append(ref)
-    return out
 
 
 def open_issues(

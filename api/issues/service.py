@@ -298,14 +298,6 @@ def pin(
     return event
 
 
-def supporting_departments(session: Session, issue_id: int) -> list[int]:
-    return list(
-        session.scalars(
-            select(IssueDepartment.department_id).where(IssueDepartment.issue_id == issue_id)
-        )
-    )
-
-
 def related(session: Session, issue_id: int) -> dict[str, list[str]]:
     """What the issue is linked to, in one query: its hot issues and posts (in the order they
     were linked), supporting departments and briefings (by id)."""

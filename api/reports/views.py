@@ -4,18 +4,17 @@ daily brief and the quarterly bulletin as DOCX and XLSX downloads."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.auth.models import Role, User
+from api.cache import app_cache
 from api.deps import SessionDep, SettingsDep, StoreDep, require_roles
 from api.issues.clocks import calendar
 from api.issues.models import TimelineEvent
@@ -29,37 +28,19 @@ router = APIRouter(prefix="/api/reports", tags=["reports"])
 # Figures for one period are computed once per CACHE_SECONDS, and again after any change to
 # the tracker (every change appends a timeline event, so the newest event id says "something
 # changed"). Deadlines passing with time show within CACHE_SECONDS. The cache holds the encoded
-# answer; while one request computes a period, the others asking for it wait for its result
-# instead of computing it again.
+# answer.
 CACHE_SECONDS = 30.0
 CACHE_ENTRIES = 256
-_cache: dict[tuple[Any, ...], tuple[float, bytes]] = {}
-_computing: dict[tuple[Any, ...], threading.Lock] = {}
-_cache_lock = threading.Lock()
 
 
-def _fresh(key: tuple[Any, ...]) -> bytes | None:
-    with _cache_lock:
-        hit = _cache.get(key)
-    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
-
-
-def _cached(session: SessionDep, key: tuple[Any, ...], compute: Callable[[], Any]) -> Response:
+def _cached(
+    request: Request, session: SessionDep, key: tuple[Any, ...], compute: Callable[[], Any]
+) -> Response:
     generation = session.scalar(select(func.max(TimelineEvent.id)))
-    full_key = (*key, generation)
-    body = _fresh(full_key)
-    if body is None:
-        with _cache_lock:
-            key_lock = _computing.setdefault(full_key, threading.Lock())
-        with key_lock:
-            body = _fresh(full_key)
-            if body is None:
-                body = json.dumps(jsonable_encoder(compute()), ensure_ascii=False).encode()
-                with _cache_lock:
-                    if len(_cache) >= CACHE_ENTRIES:
-                        _cache.clear()
-                    _cache[full_key] = (time.monotonic() + CACHE_SECONDS, body)
-                    _computing.pop(full_key, None)
+    body = app_cache(request, "report-figures", CACHE_SECONDS, CACHE_ENTRIES).get(
+        (*key, generation),
+        lambda: json.dumps(jsonable_encoder(compute()), ensure_ascii=False).encode(),
+    )
     return Response(body, media_type="application/json")
 
 
@@ -70,6 +51,7 @@ Reader = Annotated[
 
 @router.get("/departments", response_model=list[dict[str, Any]])
 def department_metrics(
+    request: Request,
     user: Reader,
     session: SessionDep,
     settings: SettingsDep,
@@ -96,11 +78,12 @@ def department_metrics(
         )
         return [m.as_dict() for m in rows if m.issues or department_id is not None]
 
-    return _cached(session, ("departments", since, until, department_id), compute)
+    return _cached(request, session, ("departments", since, until, department_id), compute)
 
 
 @router.get("/ranking", response_model=dict[str, Any])
 def quarterly_ranking(
+    request: Request,
     _: Annotated[User, Depends(require_roles(Role.LEADER, Role.ANALYST, Role.PRESS))],
     session: SessionDep,
     settings: SettingsDep,
@@ -121,7 +104,7 @@ def quarterly_ranking(
             "departments": service.ranking(metrics),
         }
 
-    return _cached(session, ("ranking", quarter.upper()), compute)
+    return _cached(request, session, ("ranking", quarter.upper()), compute)
 
 
 # -- the documents: the daily brief and the quarterly bulletin as DOCX and XLSX ---------------
