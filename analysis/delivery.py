@@ -22,19 +22,19 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from yuqing.errors import YuqingError
-from yuqing.settings import AlertChannel
+from core.errors import YuqingError
+from core.settings import AlertChannel
+from core.timezone import SHANGHAI
 
 log = logging.getLogger(__name__)
 
 Level = Literal["normal", "urgent"]
 LEVEL_NAMES: dict[str, str] = {"normal": "一般", "urgent": "紧急"}
 _LEVEL_RANK = {"normal": 0, "urgent": 1}
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+LOCAL_TZ = SHANGHAI
 # The WeCom group robot refuses markdown content longer than this many UTF-8 bytes.
 WECOM_MAX_BYTES = 4096
 _REPLY_LIMIT = 64 * 1024

@@ -16,8 +16,8 @@ from analysis import minhash, simhash
 from analysis.neardup import Entry, NearDupIndex
 from analysis.sentiment import score_many
 from analysis.text import keywords_of, segment
+from core.settings import get_settings
 from store.models import Post
-from yuqing.settings import get_settings
 
 _index_lock = threading.Lock()
 _index: NearDupIndex | None = None

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from analysis.clustering import Params
-from yuqing.configfile import load_model
+from core.configfile import load_model
+from core.timezone import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = SHANGHAI
 KIND_NAMES = {"news": "新闻", "board": "留言板", "microblog": "微博", "hotline": "12345热线"}
 
 

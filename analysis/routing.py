@@ -57,7 +57,7 @@ from pydantic import (
     model_validator,
 )
 
-from yuqing.configfile import load_model
+from core.configfile import load_model
 
 NAME_WEIGHT = 4.0
 CATEGORY_WEIGHT = 5.0

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from yuqing.errors import ConfigError
+from core.errors import ConfigError
 
 if TYPE_CHECKING:
     from analysis.snowfast_model import Model
@@ -28,7 +28,7 @@ _state: tuple[tuple, Model] | None = None  # (model file state, model)
 
 def model_path() -> Path:
     """Where a retrained model is looked for (the configured `analysis.sentiment_model`)."""
-    from yuqing.settings import get_settings
+    from core.settings import get_settings
 
     settings = get_settings()
     return settings.resolve(settings.analysis.sentiment_model)

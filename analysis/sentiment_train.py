@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from yuqing.errors import InputError
+from core.errors import InputError
 
 LABELS = {
     "1": "pos",

@@ -266,7 +266,7 @@ def build_seg(pkg: Path) -> dict[str, np.ndarray]:
 
 def cache_dir() -> Path:
     """Where the caches live: `cache_dir` of the settings (``YUQING_CACHE_DIR``)."""
-    from yuqing.settings import get_settings
+    from core.settings import get_settings
 
     settings = get_settings()
     return settings.resolve(settings.cache_dir)

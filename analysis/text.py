@@ -19,7 +19,7 @@ import threading
 from collections import Counter
 from functools import lru_cache
 
-from yuqing.settings import CONFIG_DIR, get_settings
+from core.settings import CONFIG_DIR, get_settings
 
 log = logging.getLogger(__name__)
 

@@ -29,12 +29,7 @@ from api.issues.views import router as issues_router
 from api.posts.views import router as posts_router
 from api.reports.views import router as reports_router
 from api.sources.views import router as sources_router
-from dashboards.auth import PageError, handle_page_error
-from dashboards.views import STATIC_PATH, static_files
-from dashboards.views import router as pages_router
-from store import open_store
-from store.base import PostStore
-from yuqing.errors import (
+from core.errors import (
     AuthError,
     ConfigError,
     ConflictError,
@@ -46,7 +41,12 @@ from yuqing.errors import (
     StoreUnavailable,
     YuqingError,
 )
-from yuqing.settings import Settings, get_settings
+from core.settings import Settings, get_settings
+from dashboards.auth import PageError, handle_page_error
+from dashboards.views import STATIC_PATH, static_files
+from dashboards.views import router as pages_router
+from store import open_store
+from store.base import PostStore
 
 log = logging.getLogger(__name__)
 

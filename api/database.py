@@ -25,7 +25,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
-from yuqing.errors import (
+from core.errors import (
     ConfigError,
     ConflictError,
     InputError,
@@ -33,7 +33,7 @@ from yuqing.errors import (
     StoreUnavailable,
     YuqingError,
 )
-from yuqing.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 

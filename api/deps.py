@@ -16,10 +16,10 @@ from api.auth import service as auth_service
 from api.auth import tokens as api_tokens
 from api.auth.models import Role, User
 from api.database import abandon, finish
+from core.errors import AuthError, ForbiddenError
+from core.settings import Settings
 from dashboards.session import cookie_credential
 from store.base import PostStore
-from yuqing.errors import AuthError, ForbiddenError
-from yuqing.settings import Settings
 
 TOKEN_URL = "/api/auth/token"
 

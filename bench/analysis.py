@@ -162,8 +162,8 @@ def main() -> int:
 def clustering(posts: list, tmp: Path) -> None:
     from api.alerts.job import Job
     from api.database import make_engine, make_session_factory, migrate
+    from core.settings import load_settings
     from store.sqlite import SqlitePostStore
-    from yuqing.settings import load_settings
 
     settings = load_settings(
         data_dir=tmp,

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml  # noqa: E402
 
-from store.models import SHANGHAI  # noqa: E402
+from core.timezone import SHANGHAI
 
 PLACES = ["临江区幸福路", "青山区化工园", "滨湖区翠湖湾", "高新区科创大道", "东林县城关镇"]
 ISSUES = ["停水两天了", "夜里有刺鼻异味", "学区划片不合理", "施工噪音扰民", "道路积水严重",
@@ -90,7 +90,7 @@ def hotline_csv(n: int) -> bytes:
 
 
 def settings_for(root: Path) -> Any:
-    from yuqing.settings import load_settings
+    from core.settings import load_settings
 
     sources = {
         "sources": [

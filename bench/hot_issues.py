@@ -29,12 +29,13 @@ import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
+
+from core.timezone import SHANGHAI
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data" / "hot_search" / "weibo_hot_hourly_2025-03.csv"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = SHANGHAI
 
 
 def snapshots(path: Path, days: int) -> list[tuple[datetime, list[dict[str, str]]]]:
@@ -106,9 +107,9 @@ def main() -> int:
     from api.alerts.job import Job
     from api.alerts.models import HotIssue, HotIssuePost
     from api.database import make_engine, make_session_factory, migrate, session_scope
+    from core.settings import load_settings
     from store.models import Post
     from store.sqlite import SqlitePostStore
-    from yuqing.settings import load_settings
 
     snaps = snapshots(DATA, args.days)
     titles: dict[str, int] = {}

@@ -43,8 +43,8 @@ TARGET_MS = 1000.0
 
 def seed_store(path: Path, n_posts: int, departments: list[str], hot_ids: list[int]) -> dict:
     """Posts over the last 30 days; every 20th belongs to a hot issue. Returns the members."""
+    from core.settings import load_settings
     from store import open_store
-    from yuqing.settings import load_settings
 
     settings = load_settings(store={"backend": "sqlite", "sqlite_path": path}, data_dir=path.parent)
     store = open_store(settings)

@@ -7,7 +7,7 @@ where every loaded table is dropped before each call (so each call maps the segm
 reads the classifier tables from the cache files again).  Also printed: the cold start of snowfast
 (import + loading the cached tables, in a fresh process; the median of 3 such processes after one
 warm-up run that may write Python's bytecode cache, as any installation has after its first run),
-with the part of it spent importing numpy and the settings (yuqing.settings, pydantic), and whether
+with the part of it spent importing numpy and the settings (core.settings, pydantic), and whether
 the scores are bit-identical.
 
     python bench/sentiment.py [--texts 3000] [--data ../shared/data/sentiment/waimai_10k.csv]
@@ -33,7 +33,7 @@ sys.dont_write_bytecode = False  # a normal installation keeps its bytecode cach
 t0 = time.perf_counter()
 import numpy
 t1 = time.perf_counter()
-import yuqing.settings
+import core.settings
 t2 = time.perf_counter()
 from analysis import snowfast
 snowfast.model()
@@ -115,7 +115,7 @@ def main() -> int:
     )
     print(
         f"snowfast cold start     {cold:10.3f} s  (fresh process: import + load cached tables; "
-        f"of which import numpy {cold_numpy:.3f} s, yuqing.settings {cold_settings:.3f} s)"
+        f"of which import numpy {cold_numpy:.3f} s, core.settings {cold_settings:.3f} s)"
     )
     return 1 if mism else 0
 

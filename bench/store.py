@@ -25,8 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.timezone import SHANGHAI
 from store.base import PostStore  # noqa: E402
-from store.models import SHANGHAI, PostFilter, SortOrder  # noqa: E402
+from store.models import PostFilter, SortOrder  # noqa: E402
 from store.textindex import index_stream  # noqa: E402
 
 SUBJECTS = [
@@ -292,7 +293,7 @@ def report(
 
 
 def main() -> None:
-    from yuqing.settings import load_settings
+    from core.settings import load_settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.timezone import SHANGHAI
 from crawler.pipeline import ItemRejected, PostWriter, Quarantine, prepare
 from crawler.sources import BoardSource, HotlineSource, MicroblogSource, NewsSource
-from store.models import SHANGHAI, Post
+from store.models import Post
 
 AnySource = NewsSource | BoardSource | MicroblogSource | HotlineSource
 

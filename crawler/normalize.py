@@ -11,7 +11,7 @@ import charset_normalizer
 import lxml.html
 from lxml import etree
 
-from store.models import SHANGHAI
+from core.timezone import SHANGHAI
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 # Legacy Chinese charsets are read with their supersets: pages labelled gb2312 routinely hold

@@ -24,11 +24,12 @@ from typing import Any
 from pydantic import ValidationError
 from w3lib.url import canonicalize_url
 
+from core.errors import StoreUnavailable
+from core.timezone import SHANGHAI
 from crawler.normalize import TimeFormatError, clean_text, html_to_text, parse_time
 from crawler.pii import mask_pii
 from store.base import PostStore, describe_validation_error
-from store.models import SHANGHAI, Post
-from yuqing.errors import StoreUnavailable
+from store.models import Post
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import ConfigError, ConflictError
+from core.settings import Settings
 from crawler.context import AnySource, CrawlContext
 from crawler.pipeline import PostWriter, Quarantine
 from crawler.sources import load_sources
 from store import open_store
 from store.base import PostStore
-from yuqing.errors import ConfigError, ConflictError
-from yuqing.settings import Settings
 
 log = logging.getLogger(__name__)
 

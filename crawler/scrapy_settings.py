@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.settings import Settings
 from crawler.context import AnySource
-from yuqing.settings import Settings
 
 RETRY_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from yuqing.configfile import load_model
+from core.configfile import load_model
 
 
 class Schedule(BaseModel):

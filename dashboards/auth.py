@@ -19,6 +19,7 @@ from api.auth import service as auth_service
 from api.auth import throttle
 from api.auth.models import Role, User
 from api.deps import SessionDep, SettingsDep, active_user
+from core.errors import AuthError, RateLimited
 from dashboards.session import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -30,7 +31,6 @@ from dashboards.session import (
     nonce_ok,
 )
 from dashboards.templating import ROLE_LABELS, Viewer, render
-from yuqing.errors import AuthError, RateLimited
 
 router = APIRouter()
 

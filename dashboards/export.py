@@ -6,16 +6,16 @@ import io
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.deps import SettingsDep, StoreDep
+from core.errors import InputError
+from core.timezone import SHANGHAI
 from dashboards.search import Form, Reader, explain, run_search
 from dashboards.templating import KIND_LABELS, SENTIMENT_LABELS
 from store.models import sentiment_band
-from yuqing.errors import InputError
 
 router = APIRouter()
 
@@ -41,7 +41,7 @@ def search_export(user: Reader, store: StoreDep, settings: SettingsDep, form: Fo
     """Every hit of the search (up to 10,000), one row each, as an XLSX workbook."""
     from openpyxl import Workbook
 
-    zone = ZoneInfo(settings.timezone)
+    zone = SHANGHAI
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("检索结果")
     sheet.append(list(EXPORT_COLUMNS))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -35,6 +34,7 @@ from api.issues.models import (
     TrackedIssue,
 )
 from api.issues.sla import CLOCK_LABELS, ClockKind
+from core.timezone import SHANGHAI
 from dashboards.auth import AnyUser, not_found
 from dashboards.templating import render
 from dashboards.timeline import rows_for
@@ -181,7 +181,7 @@ def issue_page(
     events = issues.get_timeline(session=session, issue_id=issue_id)
     all_departments = departments.list_departments(session=session)
     names = {d.id: d.name for d in all_departments}
-    zone_info = ZoneInfo(settings.timezone)
+    zone_info = SHANGHAI
     actors = _actors(session, events)
     timeline = [
         {

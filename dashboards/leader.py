@@ -27,12 +27,13 @@ from api.issues import clocks
 from api.issues.models import SlaClock, TimelineEvent, TrackedIssue
 from api.issues.sla import CLOCK_LABELS, ClockKind
 from api.reports import service as reports
+from core.settings import Settings
+from core.timezone import SHANGHAI
 from dashboards.auth import page_user
 from dashboards.search import districts
 from dashboards.templating import render
 from dashboards.timeline import FINISHED, open_issues, recently_closed
 from store.models import NEUTRAL_FROM, Interval, PostFilter
-from yuqing.settings import Settings
 
 router = APIRouter()
 
@@ -87,7 +88,7 @@ def leader_page(
     settings: SettingsDep,
     quarter: Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$")] = None,
 ) -> HTMLResponse:
-    zone = ZoneInfo(settings.timezone)
+    zone = SHANGHAI
     now = utcnow()
     calendar = clocks.calendar(settings)
     rows, open_total = open_issues(session, calendar=calendar, limit=OPEN_SHOWN, now=now)
@@ -164,7 +165,7 @@ def city_trend(store: Any, settings: Settings, now: datetime) -> dict[str, Any]:
     The two aggregations run side by side on a few long-lived threads (so that the store's
     per-thread connections stay few).
     """
-    zone = ZoneInfo(settings.timezone)
+    zone = SHANGHAI
     start, period = _days_up_to(now, zone, TREND_DAYS)
     negative = period.model_copy(update={"sentiment_max": math.nextafter(NEUTRAL_FROM, 0.0)})
     every, bad = _POOL.map(lambda f: _aggregate(store, f), [period, negative])
@@ -184,7 +185,7 @@ def city_trend(store: Any, settings: Settings, now: datetime) -> dict[str, Any]:
 
 def district_figures(store: Any, settings: Settings, now: datetime) -> dict[str, Any]:
     """Posts and their negative share by district over the last 7 days."""
-    zone = ZoneInfo(settings.timezone)
+    zone = SHANGHAI
     _, period = _days_up_to(now, zone, DISTRICT_DAYS)
     names = districts(settings)
     by_region = _POOL.map(
@@ -210,7 +211,7 @@ def leader_city(
 ) -> JSONResponse:
     """The city's volume and negative share per day (the trend chart)."""
     now = utcnow()
-    key = now.astimezone(ZoneInfo(settings.timezone)).date()
+    key = now.astimezone(SHANGHAI).date()
     cache = app_cache(request, "leader-city", CITY_SECONDS)
     return JSONResponse(cache.get(key, lambda: city_trend(store, settings, now)))
 
@@ -221,6 +222,6 @@ def leader_districts(
 ) -> JSONResponse:
     """Volume and negative share by district (the district chart)."""
     now = utcnow()
-    key = now.astimezone(ZoneInfo(settings.timezone)).date()
+    key = now.astimezone(SHANGHAI).date()
     cache = app_cache(request, "leader-districts", CITY_SECONDS)
     return JSONResponse(cache.get(key, lambda: district_figures(store, settings, now)))

@@ -17,6 +17,10 @@ from analysis.routing import load_routing_file
 from api.auth.models import Role, User
 from api.departments import service as departments
 from api.deps import SessionDep, SettingsDep, StoreDep
+from core.configfile import load_when_changed
+from core.errors import InputError
+from core.settings import Settings
+from core.timezone import SHANGHAI
 from crawler.sources import load_sources
 from dashboards.auth import page_user
 from dashboards.templating import KIND_LABELS, SENTIMENT_LABELS, render
@@ -31,9 +35,6 @@ from store.models import (
     SortOrder,
     sentiment_band,
 )
-from yuqing.configfile import load_when_changed
-from yuqing.errors import InputError
-from yuqing.settings import Settings
 
 router = APIRouter()
 
@@ -154,7 +155,7 @@ def run_search(
 ) -> SearchPage:
     return store.search(
         form.q,
-        filters=form.filters(ZoneInfo(settings.timezone)),
+        filters=form.filters(SHANGHAI),
         sort=SortOrder(form.sort),
         limit=limit,
         cursor=cursor,
@@ -225,7 +226,7 @@ def search_more(
 @router.get("/search/volume.json")
 def search_volume(user: Reader, store: StoreDep, settings: SettingsDep, form: Form) -> JSONResponse:
     """The result set's posts per hour (a range of three days or less) or per day."""
-    zone = ZoneInfo(settings.timezone)
+    zone = SHANGHAI
     span = None
     if form.date_from and form.date_to:
         span = timedelta(days=(form.date_to - form.date_from).days + 1)

@@ -17,8 +17,8 @@ import hmac
 import secrets
 from typing import Any
 
-from yuqing.errors import ForbiddenError
-from yuqing.settings import Settings
+from core.errors import ForbiddenError
+from core.settings import Settings
 
 SESSION_COOKIE = "yq_session"
 # A random value for the log-in form (double submit), before there is a session to tie to.

@@ -7,7 +7,6 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -15,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.auth.models import Role, User
 from api.issues.models import SEVERITY_LABELS, STATUS_LABELS, Severity
+from core.timezone import SHANGHAI
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -78,8 +78,8 @@ def nav_for(user: User | Viewer | None) -> list[tuple[str, str]]:
 class LocalTime:
     """Times as the office reads them, in its own time zone (from the settings)."""
 
-    def __init__(self, timezone: str) -> None:
-        self.zone = ZoneInfo(timezone)
+    def __init__(self) -> None:
+        self.zone = SHANGHAI
 
     def local(self, value: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
         if value is None:
@@ -140,8 +140,7 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """The template `name` with the request's user, CSRF token, navigation and time zone."""
-    settings = request.app.state.settings
-    tz = LocalTime(settings.timezone)
+    tz = LocalTime()
     offset = datetime.now(tz.zone).strftime("%z")
     values = {
         "request": request,

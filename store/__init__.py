@@ -8,7 +8,7 @@ from store.base import PostStore
 from store.models import Post, PostFilter, PostKind, SortOrder
 
 if TYPE_CHECKING:
-    from yuqing.settings import Settings
+    from core.settings import Settings
 
 __all__ = ["Post", "PostFilter", "PostKind", "PostStore", "SortOrder", "open_store"]
 
@@ -16,8 +16,8 @@ __all__ = ["Post", "PostFilter", "PostKind", "PostStore", "SortOrder", "open_sto
 def open_store(settings: Settings) -> PostStore:
     """The store the settings choose. Nothing connects until the store is first used."""
     if settings.store.backend == "elasticsearch":
+        from core.errors import ConfigError
         from store.elasticsearch import ElasticsearchPostStore
-        from yuqing.errors import ConfigError
 
         es = settings.elasticsearch
         if not es.url:

@@ -11,9 +11,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
+from core.errors import CursorError, InputError
+from core.timezone import SHANGHAI
 from store.models import (
     ANALYSIS_FIELDS,
-    SHANGHAI,
     Aggregations,
     Bucket,
     Failure,
@@ -27,7 +28,6 @@ from store.models import (
     UpdateResult,
     UpsertResult,
 )
-from yuqing.errors import CursorError, InputError
 
 MAX_PAGE_SIZE = 500
 MAX_BATCH = 10_000

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
+from core.timezone import SHANGHAI
 
 # Fields that the analysis fills in after a post is stored. A re-crawl that does not carry them
 # keeps what the analysis wrote; `update_analysis` may change only these.

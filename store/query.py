@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.errors import QuerySyntaxError
 from store.textindex import index_tokens
-from yuqing.errors import QuerySyntaxError
 
 MAX_QUERY_LENGTH = 1000
 MAX_TERMS = 64

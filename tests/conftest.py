@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from core.settings import Settings, load_settings
 from tests.receivers import receiver  # noqa: F401 (a fixture for every test)
-from yuqing.settings import Settings, load_settings
 
 pytest.register_assert_rewrite("tests.store.contract")
 

@@ -6,7 +6,8 @@ import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
-from store.models import SHANGHAI, Post
+from core.timezone import SHANGHAI
+from store.models import Post
 
 BASE_TIME = datetime(2025, 3, 10, 9, 0, tzinfo=SHANGHAI)
 _counter = itertools.count(1)

@@ -8,8 +8,8 @@ import threading
 
 from api.alerts.job import Job, PassResult
 from api.database import make_engine, make_session_factory, migrate
+from core.settings import Settings
 from store import open_store
-from yuqing.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 import typer
 
-from yuqing.errors import YuqingError
-from yuqing.settings import Settings, get_settings
+from core.errors import YuqingError
+from core.settings import Settings, get_settings
 
 app = typer.Typer(
     help="yuqing: public-opinion monitoring and response tracking.",
@@ -391,7 +391,8 @@ def search(
     """Search the stored posts."""
     from pydantic import ValidationError
 
-    from store.models import SHANGHAI, PostFilter, SortOrder
+    from core.timezone import SHANGHAI
+    from store.models import PostFilter, SortOrder
 
     try:
         filters = PostFilter(
@@ -466,9 +467,9 @@ def hot_issues(
             json.dumps([d.model_dump(mode="json") for d in details], ensure_ascii=False, indent=1)
         )
         return
-    from zoneinfo import ZoneInfo
+    from core.timezone import SHANGHAI
 
-    tz = ZoneInfo(settings.timezone)
+    tz = SHANGHAI
     typer.echo(f"{total} hot issues")
     for d in details:
         typer.echo(f"\n#{d.id} [{d.score:.0f}{' 紧急' if d.urgent else ''}] {d.title}")

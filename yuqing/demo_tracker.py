@@ -20,7 +20,6 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,8 +34,9 @@ from api.database import make_engine, make_session_factory, session_scope, utcno
 from api.departments.service import get_by_code
 from api.issues import service as issues
 from api.issues.models import IssueLink, IssueStatus, Severity, TimelineEvent, TrackedIssue
-from yuqing.errors import ConflictError, YuqingError
-from yuqing.settings import Settings
+from core.errors import ConflictError, YuqingError
+from core.settings import Settings
+from core.timezone import SHANGHAI
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class _Timeline:
     """Turns scenario moments into instants, and dates what the services wrote."""
 
     def __init__(self, settings: Settings, now: datetime) -> None:
-        zone = ZoneInfo(settings.timezone)
+        zone = SHANGHAI
         self.now = now
         self.midnight = datetime.combine(now.astimezone(zone).date(), time(0), zone)
 

@@ -12,10 +12,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from core.errors import InputError
+from core.timezone import SHANGHAI
 from crawler.pipeline import analyse_new
 from store.base import PostStore, describe_validation_error
-from store.models import SHANGHAI, Post
-from yuqing.errors import InputError
+from store.models import Post
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -13,10 +13,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from core.settings import Settings
+from core.timezone import ZONE_NAME
 from crawler.sources import load_sources
 from store import open_store
 from store.base import PostStore
-from yuqing.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -27,27 +28,27 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600
 
 def build_scheduler(settings: Settings) -> BlockingScheduler:
     """A scheduler holding every job the settings call for; it is not started."""
-    scheduler = BlockingScheduler(timezone=settings.timezone, job_defaults=JOB_DEFAULTS)
+    scheduler = BlockingScheduler(timezone=ZONE_NAME, job_defaults=JOB_DEFAULTS)
     store = open_store(settings)
     if settings.store.retention_days:
         days = settings.store.retention_days
         scheduler.add_job(
             _logged("retention", lambda: store.drop_older_than(days)),
-            CronTrigger(hour=3, minute=30, timezone=settings.timezone),
+            CronTrigger(hour=3, minute=30, timezone=ZONE_NAME),
             id="retention",
             name=f"drop posts older than {days} days",
             **JOB_DEFAULTS,
         )
     scheduler.add_job(
         _logged("analyze", _analysis_pass(settings)),
-        IntervalTrigger(seconds=settings.analysis.interval_seconds, timezone=settings.timezone),
+        IntervalTrigger(seconds=settings.analysis.interval_seconds, timezone=ZONE_NAME),
         id="analyze",
         name="cluster new posts, score hot issues, deliver alerts",
         **JOB_DEFAULTS,
     )
     scheduler.add_job(
         _logged("clock warnings", _clock_warnings(settings)),
-        IntervalTrigger(seconds=60, timezone=settings.timezone),
+        IntervalTrigger(seconds=60, timezone=ZONE_NAME),
         id="clock-warnings",
         name="warn before and at each SLA deadline",
         **JOB_DEFAULTS,
@@ -55,7 +56,7 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
     hour, minute = (int(part) for part in settings.reports.daily_at.split(":"))
     scheduler.add_job(
         _logged("daily brief", _daily_brief(settings, store)),
-        CronTrigger(hour=hour, minute=minute, timezone=settings.timezone),
+        CronTrigger(hour=hour, minute=minute, timezone=ZONE_NAME),
         id="daily-brief",
         name=f"write the previous day's brief (舆情日报) at {settings.reports.daily_at}",
         **JOB_DEFAULTS,
@@ -65,9 +66,9 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
             continue
         schedule = source.schedule
         trigger = (
-            IntervalTrigger(minutes=schedule.interval_minutes, timezone=settings.timezone)
+            IntervalTrigger(minutes=schedule.interval_minutes, timezone=ZONE_NAME)
             if schedule.interval_minutes
-            else CronTrigger.from_crontab(schedule.cron or "", timezone=settings.timezone)
+            else CronTrigger.from_crontab(schedule.cron or "", timezone=ZONE_NAME)
         )
         scheduler.add_job(
             _logged(f"crawl {source.name}", _crawl_in_subprocess(source.name)),

@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,11 +35,12 @@ from analysis.hotness import ClusterStats, HotConfig, score
 from analysis.text import segment
 from api.alerts.models import Alert, AlertDelivery, AnalysisState, HotIssue, HotIssuePost
 from api.database import unit_of_work
+from core.configfile import load_when_changed
+from core.errors import ConflictError
+from core.settings import Settings
+from core.timezone import SHANGHAI
 from store.base import PostStore
 from store.models import Post
-from yuqing.configfile import load_when_changed
-from yuqing.errors import ConflictError
-from yuqing.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -665,7 +665,7 @@ class Job:
                 return False
         due, status = now, "pending"
         if level != "urgent" and cfg.quiet_hours:
-            end = quiet_end(now, cfg.quiet_hours, self.settings.timezone)
+            end = quiet_end(now, cfg.quiet_hours)
             if end is not None:
                 due, status = end, "held"
         session.add(
@@ -763,9 +763,9 @@ def _message(alert: Alert, hot: HotIssue | None) -> delivery.Alert:
     )
 
 
-def quiet_end(now: datetime, hours: tuple[str, str], tz: str) -> datetime | None:
-    """The end of the quiet hours `now` falls in (local time `tz`), or None outside them."""
-    local = now.astimezone(ZoneInfo(tz))
+def quiet_end(now: datetime, hours: tuple[str, str]) -> datetime | None:
+    """The end of the quiet hours `now` falls in (Beijing time), or None outside them."""
+    local = now.astimezone(SHANGHAI)
     start_h, start_m = (int(x) for x in hours[0].split(":"))
     end_h, end_m = (int(x) for x in hours[1].split(":"))
     start = local.replace(hour=start_h, minute=start_m, second=0, microsecond=0)

@@ -31,9 +31,9 @@ from api.alerts.models import (
     MemberRead,
 )
 from api.database import unit_of_work
+from core.errors import ConflictError, InputError, NotFoundError
+from core.settings import Settings
 from store.base import PostStore
-from yuqing.errors import ConflictError, InputError, NotFoundError
-from yuqing.settings import Settings
 
 MAX_MEMBERS = 200
 

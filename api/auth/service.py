@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from api.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Role, User
 from api.departments.models import Department
-from yuqing.errors import AuthError, ConfigError, ConflictError, InputError
-from yuqing.settings import Settings
+from core.errors import AuthError, ConfigError, ConflictError, InputError
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.models import LoginAttempt
 from api.database import utcnow
-from yuqing.errors import RateLimited
+from core.errors import RateLimited
 
 MAX_FAILURES_PER_USERNAME = 5
 MAX_FAILURES_PER_IP = 20

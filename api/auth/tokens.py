@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.models import ApiToken, Role, User
 from api.database import utcnow
-from yuqing.errors import AuthError, InputError, NotFoundError
+from core.errors import AuthError, InputError, NotFoundError
 
 TOKEN_MARK = "yq_"
 PREFIX_BYTES = 4  # eight hex characters

@@ -21,7 +21,7 @@ from api.auth.models import (
     UserRead,
 )
 from api.deps import CurrentUser, SessionDep, SettingsDep, api_token_in_use, require_roles
-from yuqing.errors import AuthError, ForbiddenError, InputError
+from core.errors import AuthError, ForbiddenError, InputError
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

@@ -14,7 +14,7 @@ from api.briefings.models import MEETS, Briefing, BriefingIssue, BriefingKind
 from api.database import utcnow
 from api.issues import clocks
 from api.issues.models import IssueStatus, TimelineEvent, TrackedIssue
-from yuqing.errors import InputError, NotFoundError
+from core.errors import InputError, NotFoundError
 
 
 def create(

@@ -11,8 +11,8 @@ from api.auth.models import Role, User
 from api.briefings import service
 from api.briefings.models import BriefingCreate, BriefingRead, LinkRequest
 from api.deps import SessionDep, SettingsDep, StoreDep, require_roles
+from core.errors import NotFoundError
 from store.models import PostFilter
-from yuqing.errors import NotFoundError
 
 router = APIRouter(prefix="/api/briefings", tags=["briefings"])
 issue_router = APIRouter(prefix="/api/issues", tags=["briefings"])

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from api.departments.models import Department
-from yuqing.errors import ConflictError, InputError
+from core.errors import ConflictError, InputError
 
 
 def get(*, session: Session, department_id: int) -> Department | None:

@@ -10,7 +10,7 @@ from api.auth.models import Role, User
 from api.departments import service
 from api.departments.models import DepartmentCreate, DepartmentRead
 from api.deps import CurrentUser, SessionDep, require_roles
-from yuqing.errors import NotFoundError
+from core.errors import NotFoundError
 
 router = APIRouter(prefix="/api/departments", tags=["departments"])
 

@@ -31,9 +31,9 @@ from api.issues.sla import (
     replan_on_severity_change,
 )
 from api.issues.workdays import WorkCalendar
-from yuqing.configfile import load_when_changed
-from yuqing.errors import ConflictError, InputError, NotFoundError
-from yuqing.settings import Settings
+from core.configfile import load_when_changed
+from core.errors import ConflictError, InputError, NotFoundError
+from core.settings import Settings
 
 
 def policy(settings: Settings) -> SlaPolicy:

@@ -25,8 +25,8 @@ from api.issues.models import (
     TimelineEvent,
     TrackedIssue,
 )
-from yuqing.errors import ConflictError, InputError, NotFoundError
-from yuqing.settings import Settings, get_settings
+from core.errors import ConflictError, InputError, NotFoundError
+from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

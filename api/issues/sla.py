@@ -30,14 +30,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.issues.models import Severity
 from api.issues.workdays import (
     ONE_DAY,
-    SHANGHAI,
     WorkCalendar,
     aware,
     local_date,
     start_of_day,
 )
-from yuqing.configfile import load_model
-from yuqing.errors import InputError
+from core.configfile import load_model
+from core.errors import InputError
+from core.timezone import SHANGHAI
 
 
 class ClockKind(StrEnum):

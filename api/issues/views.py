@@ -29,7 +29,7 @@ from api.issues.models import (
     TimelineEventRead,
     TrackedIssue,
 )
-from yuqing.errors import ForbiddenError, InputError, NotFoundError
+from core.errors import ForbiddenError, InputError, NotFoundError
 
 router = APIRouter(prefix="/api/issues", tags=["issues"])
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +15,8 @@ from api.database import unit_of_work
 from api.issues import clocks
 from api.issues.models import IssueStatus, SlaClock, TimelineEvent, TrackedIssue
 from api.issues.sla import WarningLevel, warnings_due
-from yuqing.settings import Settings
+from core.settings import Settings
+from core.timezone import SHANGHAI
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def check_clocks(
     """Send the warnings due now; returns how many."""
     now = now or datetime.now(UTC)
     cal = clocks.calendar(settings)
-    tz = ZoneInfo(settings.timezone)
+    tz = SHANGHAI
     outgoing: list[tuple[int, delivery.Alert]] = []
     with unit_of_work(factory) as session:
         rows = session.execute(

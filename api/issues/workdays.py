@@ -17,16 +17,16 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from chinese_calendar.constants import holidays as _PACKAGE_HOLIDAYS
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from yuqing.configfile import load_model
-from yuqing.errors import ConfigError
+from core.configfile import load_model
+from core.errors import ConfigError
+from core.timezone import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = SHANGHAI
 ONE_DAY = timedelta(days=1)
 PACKAGE_YEARS = range(min(_PACKAGE_HOLIDAYS).year, max(_PACKAGE_HOLIDAYS).year + 1)
 

@@ -16,7 +16,7 @@ import api.departments.models  # noqa: F401
 import api.issues.models  # noqa: F401
 import api.sources.models  # noqa: F401
 from api.database import Base, make_engine, migration_connection
-from yuqing.settings import get_settings
+from core.settings import get_settings
 
 config = context.config
 target_metadata = Base.metadata

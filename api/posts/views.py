@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query
 
@@ -12,10 +11,11 @@ from api.auth.models import Role, User
 from api.departments import service as departments
 from api.deps import SessionDep, SettingsDep, StoreDep, require_roles
 from api.posts.models import PostAggregateRead, PostSearchRead
+from core.errors import ForbiddenError, InputError, NotFoundError
+from core.settings import Settings
+from core.timezone import SHANGHAI
 from store.base import MAX_PAGE_SIZE
 from store.models import Interval, Post, PostFilter, PostKind, SortOrder
-from yuqing.errors import ConfigError, ForbiddenError, InputError, NotFoundError
-from yuqing.settings import Settings
 
 router = APIRouter(prefix="/api/posts", tags=["posts"])
 
@@ -28,10 +28,7 @@ def _local(value: datetime | None, settings: Settings) -> datetime | None:
     """A time without a zone is read as the office's local time."""
     if value is None or value.tzinfo is not None:
         return value
-    try:
-        return value.replace(tzinfo=ZoneInfo(settings.timezone))
-    except ZoneInfoNotFoundError as exc:
-        raise ConfigError(f"timezone {settings.timezone!r} is unknown") from exc
+    return value.replace(tzinfo=SHANGHAI)
 
 
 def post_filters(

@@ -17,8 +17,8 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from yuqing.errors import ConfigError
-from yuqing.settings import PROJECT_ROOT
+from core.errors import ConfigError
+from core.settings import PROJECT_ROOT
 
 FONT_DIR = PROJECT_ROOT / "dashboards" / "static" / "vendor"
 FONT_FILES = ("NotoSansSC_400Regular.ttf", "NotoSansSC_700Bold.ttf")

@@ -31,11 +31,12 @@ from api.issues.models import (
 from api.issues.workdays import WorkCalendar
 from api.reports import charts
 from api.reports.documents import Chart, Column, Kind, Report, Section, Table, local_naive
+from core.errors import InputError
+from core.settings import Settings
+from core.timezone import SHANGHAI
 from crawler.sources import load_sources
 from store.base import PostStore
 from store.models import Aggregations, Interval, PostFilter, SentimentBand
-from yuqing.errors import InputError
-from yuqing.settings import Settings
 
 TREND_DAYS = 7
 HOT_LIMIT = 10
@@ -114,7 +115,6 @@ class DailyBrief:
     end: datetime
     as_of: datetime
     generated_at: datetime
-    timezone: str
     total: int
     previous_total: int
     by_source: list[SourceVolume]
@@ -130,7 +130,7 @@ class DailyBrief:
 def default_day(settings: Settings, now: datetime | None = None) -> date:
     """Yesterday in the office's time zone: the brief is read the morning after."""
     moment = now or datetime.now(UTC)
-    return moment.astimezone(ZoneInfo(settings.timezone)).date() - timedelta(days=1)
+    return moment.astimezone(SHANGHAI).date() - timedelta(days=1)
 
 
 def build(
@@ -141,7 +141,7 @@ def build(
     day: date,
     now: datetime | None = None,
 ) -> DailyBrief:
-    tz = ZoneInfo(settings.timezone)
+    tz = SHANGHAI
     now = now or datetime.now(UTC)
     start = datetime.combine(day, datetime.min.time(), tz)
     end = start + timedelta(days=1)
@@ -173,7 +173,6 @@ def build(
         end=end,
         as_of=as_of,
         generated_at=now,
-        timezone=settings.timezone,
         total=today.total,
         previous_total=previous.total,
         by_source=_by_source(settings, today, previous),
@@ -330,7 +329,7 @@ def _hours(seconds: float | None) -> float | None:
 
 
 def report(brief: DailyBrief) -> Report:
-    tz = ZoneInfo(brief.timezone)
+    tz = SHANGHAI
     day = brief.day
     weekday = WEEKDAYS[day.weekday()]
     return Report(
@@ -349,7 +348,7 @@ def report(brief: DailyBrief) -> Report:
             _sentiment_section(brief),
         ],
         notes=[
-            f"统计时段为{day.isoformat()} 0:00至24:00（{brief.timezone}），按信息发布时间计。",
+            f"统计时段为{day.isoformat()} 0:00至24:00（北京时间），按信息发布时间计。",
             "当前热度为生成时的最新热度分，标记时热度为首次达到预警线时的得分（满分均为100）；"
             "研判说明列出当前热度的各项信号。",
             "情绪按 SnowNLP 得分划分：低于0.4为负面，0.4至0.6为中性，0.6及以上为正面；"

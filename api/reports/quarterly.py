@@ -22,7 +22,8 @@ from api.issues.sla import CLOCK_LABELS, ClockKind
 from api.issues.workdays import WorkCalendar
 from api.reports import charts, service
 from api.reports.documents import Chart, Column, Kind, Report, Section, Table, local_naive
-from yuqing.settings import Settings
+from core.settings import Settings
+from core.timezone import SHANGHAI
 
 QUARTER_NAMES = "一二三四"
 UNASSIGNED = "（未指定牵头单位）"
@@ -46,7 +47,6 @@ class QuarterlyBulletin:
     since: datetime
     until: datetime
     generated_at: datetime
-    timezone: str
     ranking: list[dict[str, Any]]  # `service.ranking`, as GET /api/reports/ranking gives it
     breached: list[BreachedClock]
 
@@ -60,7 +60,7 @@ class QuarterlyBulletin:
 def default_quarter(settings: Settings, now: datetime | None = None) -> str:
     """The last completed quarter in the office's time zone: a bulletin reports on a quarter
     whose figures no longer change with new issues."""
-    today = (now or datetime.now(UTC)).astimezone(ZoneInfo(settings.timezone)).date()
+    today = (now or datetime.now(UTC)).astimezone(SHANGHAI).date()
     current = (today.month - 1) // 3 + 1
     year, quarter = (today.year, current - 1) if current > 1 else (today.year - 1, 4)
     return f"{year}Q{quarter}"
@@ -79,7 +79,6 @@ def build(
         since=since,
         until=until,
         generated_at=now,
-        timezone=settings.timezone,
         ranking=service.ranking(metrics),
         breached=_breached(session, since=since, until=until, now=now, cal=cal),
     )
@@ -129,7 +128,7 @@ def quarter_label(quarter: str) -> str:
 
 
 def report(bulletin: QuarterlyBulletin) -> Report:
-    tz = ZoneInfo(bulletin.timezone)
+    tz = SHANGHAI
     first, last = bulletin.since.date(), (bulletin.until - timedelta(days=1)).date()
     label = quarter_label(bulletin.quarter)
     return Report(

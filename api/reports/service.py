@@ -26,7 +26,8 @@ from api.departments.models import Department
 from api.issues.clocks import read
 from api.issues.models import IssueStatus, SlaClock, TrackedIssue
 from api.issues.workdays import WorkCalendar
-from yuqing.errors import InputError
+from core.errors import InputError
+from core.timezone import SHANGHAI
 
 STATEMENT_KINDS = ("first_statement", "response", "press_conference", "policy_interpretation")
 AGE_BUCKETS = ((1, "<1天"), (3, "1-3天"), (7, "3-7天"), (None, ">7天"))
@@ -217,7 +218,6 @@ def _hours(delta: Any) -> float:
 
 def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
     """'2025Q3' -> its first instant and the next quarter's, in Asia/Shanghai."""
-    from zoneinfo import ZoneInfo
 
     try:
         year, q = int(quarter[:4]), int(quarter[-1])
@@ -225,7 +225,7 @@ def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
             raise ValueError
     except (ValueError, IndexError) as exc:
         raise InputError(f"a quarter is written like 2025Q3, not {quarter!r}") from exc
-    tz = ZoneInfo("Asia/Shanghai")
+    tz = SHANGHAI
     start = datetime(year, 3 * q - 2, 1, tzinfo=tz)
     end = datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1, tzinfo=tz)
     return start, end

@@ -19,9 +19,9 @@ from api.deps import SessionDep, SettingsDep, StoreDep, require_roles
 from api.issues.clocks import calendar
 from api.issues.models import TimelineEvent
 from api.reports import documents, service
+from core.errors import ForbiddenError, InputError
+from core.settings import Settings
 from store.base import PostStore
-from yuqing.errors import ForbiddenError, InputError
-from yuqing.settings import Settings
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 

@@ -10,8 +10,8 @@ from api.auth.models import Role, User
 from api.deps import SessionDep, SettingsDep, require_roles
 from api.sources import service
 from api.sources.models import CrawlRunRead, SourceRead
+from core.errors import NotFoundError
 from crawler.sources import load_sources
-from yuqing.errors import NotFoundError
 
 router = APIRouter(prefix="/api/sources", tags=["sources"])
 Viewer = Annotated[User, Depends(require_roles(Role.ANALYST, Role.LEADER, Role.PRESS))]

@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.http import Response
 
+from core.errors import ConfigError
 from crawler.sources import HotlineSource
 from crawler.spiders.base import SourceSpider
 from crawler.tabular import ExportError, read_bytes
-from yuqing.errors import ConfigError
 
 
 class HotlineSpider(SourceSpider):

@@ -13,11 +13,11 @@ import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from core.errors import ConfigError
 from crawler.normalize import detect_encoding
 from crawler.sources import HotlineSource
 from crawler.tabular.mapping import ExportError
 from crawler.tabular.tables import TableRow
-from yuqing.errors import ConfigError
 
 SAMPLE_BYTES = 256 * 1024
 _UTF8_BOM = b"\xef\xbb\xbf"

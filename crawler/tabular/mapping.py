@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from core.errors import ConfigError, InputError
 from crawler.normalize import TimeFormatError, parse_time
 from crawler.sources import HotlineSource
-from yuqing.errors import ConfigError, InputError
 
 Row = tuple[str, dict[str, Any] | None, str | None]
 

@@ -16,6 +16,8 @@ from typing import Any
 from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch, TransportError
 from elasticsearch import ConnectionError as EsConnectionError
 
+from core.errors import ConfigError, CursorError, InputError, StoreError, StoreUnavailable
+from core.timezone import SHANGHAI
 from store import base
 from store.elasticsearch.mapping import (
     CHARS_FIELDS,
@@ -30,7 +32,6 @@ from store.highlight import snippet
 from store.models import (
     NEUTRAL_FROM,
     POSITIVE_FROM,
-    SHANGHAI,
     Aggregations,
     Bucket,
     Failure,
@@ -46,7 +47,6 @@ from store.models import (
     UpsertResult,
 )
 from store.query import parse, positive_terms
-from yuqing.errors import ConfigError, CursorError, InputError, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from core.timezone import SHANGHAI
 from store import base
-from store.models import SHANGHAI, Post
+from store.models import Post
 from store.textindex import index_stream
 
 # The token streams are large and only the index needs them; reads leave them out.

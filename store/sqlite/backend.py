@@ -12,12 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from core.errors import InputError, StoreError, StoreUnavailable
+from core.timezone import SHANGHAI
 from store import base
 from store.highlight import snippet
 from store.models import (
     NEUTRAL_FROM,
     POSITIVE_FROM,
-    SHANGHAI,
     Aggregations,
     Bucket,
     Interval,
@@ -33,7 +34,6 @@ from store.models import (
 from store.query import Node, parse, positive_terms
 from store.sqlite.queries import fts_expr, relevance_sql, where_clause
 from store.textindex import index_stream
-from yuqing.errors import InputError, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import pytest
 from analysis.clustering import Cluster, Clusterer, Params, vectorize
 from analysis.hotness import ClusterStats, HotConfig, poisson_tail_log10, score
 from analysis.text import segment
+from core.errors import ConfigError
+from core.settings import CONFIG_DIR
 from tests.factories import BASE_TIME
-from yuqing.errors import ConfigError
-from yuqing.settings import CONFIG_DIR
 
 WATER = [
     "望潮苑小区停水一上午了，供水什么时候恢复",  # hotline

@@ -30,8 +30,8 @@ from analysis.delivery import (
     render_wecom,
     send,
 )
+from core.settings import AlertChannel
 from tests.receivers import Receiver
-from yuqing.settings import AlertChannel
 
 FAST = {"wait_seconds": 0.01, "max_wait_seconds": 0.02}
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from analysis.routing import Router, WordScanner, load_routing_file, user_words
+from core.errors import ConfigError
+from core.settings import CONFIG_DIR
 from yuqing.demo.site import (
     city,
     everyday_homes,
@@ -19,8 +21,6 @@ from yuqing.demo.site import (
     water,
 )
 from yuqing.demo.site.topics import Topic
-from yuqing.errors import ConfigError
-from yuqing.settings import CONFIG_DIR
 
 SHIPPED = CONFIG_DIR / "departments.yaml"
 

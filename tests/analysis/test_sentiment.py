@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from analysis import sentiment, snowfast, snowfast_tables
 from analysis.sentiment_train import train
+from core.errors import InputError
 from tests.analysis.test_sentiment_train import labelled_rows, write_csv
 from tests.analysis.test_snowfast import PHRASES
 from yuqing.cli import app
-from yuqing.errors import InputError
 
 LAST_LINE = re.compile(r"accuracy=[01]\.\d{3} macro_f1=[01]\.\d{3} n=\d+")
 
@@ -81,7 +81,7 @@ def test_threads_share_the_model(model_file):
 
 
 def test_bad_model_file_is_a_config_error(model_file):
-    from yuqing.errors import ConfigError
+    from core.errors import ConfigError
 
     model_file.parent.mkdir(parents=True)
     model_file.write_bytes(b"not a model")

@@ -11,8 +11,8 @@ import pytest
 
 from analysis import snowfast, snowfast_tables
 from analysis.sentiment_train import evaluate, metrics, read_labelled, train
+from core.errors import InputError
 from tests.analysis.test_snowfast import PHRASES, _texts
-from yuqing.errors import InputError
 
 GOOD = [p for i, p in enumerate(PHRASES) if i % 3 == 0]
 BAD = [p for i, p in enumerate(PHRASES) if i % 3 == 1]

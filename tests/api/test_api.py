@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.deps import TOKEN_URL
-from yuqing.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 
 ADMIN_PASSWORD = "admin-test-password"
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"

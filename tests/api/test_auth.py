@@ -16,8 +16,8 @@ from api.app import create_app
 from api.auth import throttle
 from api.auth.models import ApiToken, LoginAttempt, Role, User
 from api.deps import TOKEN_URL
+from core.settings import Settings, load_settings
 from tests.api.test_api import ADMIN_PASSWORD, PASSWORD, SECRET, _assert_error, _login
-from yuqing.settings import Settings, load_settings
 
 Headers = dict[str, str]
 

@@ -12,8 +12,8 @@ from api.database import make_engine, make_session_factory, migrate, session_sco
 from api.issues import service
 from api.issues.models import Severity, TimelineEvent
 from api.issues.warnings import check_clocks
+from core.settings import load_settings
 from tests.receivers import Receiver
-from yuqing.settings import load_settings
 
 
 def test_warnings_fire_once_before_and_once_at_the_breach(

@@ -23,11 +23,12 @@ from api.alerts.job import Job
 from api.alerts.models import Alert, AlertDelivery, HotIssue
 from api.app import create_app
 from api.database import make_engine, make_session_factory, migrate, session_scope
-from store.models import SHANGHAI, Post
+from core.settings import Settings, load_settings
+from core.timezone import SHANGHAI
+from store.models import Post
 from store.sqlite import SqlitePostStore
 from tests.api.test_api import ADMIN_PASSWORD, SECRET, _login
 from tests.receivers import Receiver
-from yuqing.settings import Settings, load_settings
 
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=SHANGHAI)
 _ids = itertools.count(1)

@@ -23,9 +23,9 @@ import uvicorn
 from api.alerts.models import HotIssue
 from api.app import create_app
 from api.database import session_scope
+from core.settings import load_settings
 from store.sqlite import SqlitePostStore
 from tests.api.test_api import ADMIN_PASSWORD, SECRET
-from yuqing.settings import load_settings
 
 
 class Http:

@@ -26,7 +26,7 @@ from api.issues.sla import (
     warnings_due,
 )
 from api.issues.workdays import SHANGHAI, WorkCalendar
-from yuqing.errors import ConfigError, InputError
+from core.errors import ConfigError, InputError
 
 SLA_FILE = Path(__file__).resolve().parents[2] / "config" / "sla.yaml"
 DETECTED = datetime(2025, 3, 11, 10, 0, tzinfo=SHANGHAI)  # a Tuesday

@@ -9,9 +9,9 @@ import yaml
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from core.settings import Settings, load_settings
 from crawler.runner import import_rows
 from tests.api.test_api import ADMIN_PASSWORD, SECRET, _login
-from yuqing.settings import Settings, load_settings
 
 SOURCES = {
     "sources": [

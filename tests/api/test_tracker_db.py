@@ -25,8 +25,8 @@ from api.database import (
 from api.departments import service as departments
 from api.issues import service as issues
 from api.issues.models import IssueStatus, Severity, TimelineEvent, TrackedIssue
-from yuqing.errors import ConfigError, ConflictError, InputError, StoreUnavailable
-from yuqing.settings import load_settings
+from core.errors import ConfigError, ConflictError, InputError, StoreUnavailable
+from core.settings import load_settings
 
 TABLES = {
     "departments", "users", "tracked_issues", "timeline_events", "source_states", "crawl_runs",
@@ -388,7 +388,7 @@ def test_unreachable_database_is_store_unavailable() -> None:
 
 def test_relative_sqlite_path_is_taken_from_the_project_root() -> None:
     from api.database import database_url
-    from yuqing.settings import PROJECT_ROOT
+    from core.settings import PROJECT_ROOT
 
     url = database_url("sqlite:///var/tracker.db")
     assert url.database == str(PROJECT_ROOT / "var" / "tracker.db")

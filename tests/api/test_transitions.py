@@ -12,7 +12,7 @@ from api.database import make_engine, migrate, session_scope
 from api.departments import service as departments
 from api.issues import service
 from api.issues.models import REQUIRES, TRANSITIONS, IssueStatus, TrackedIssue
-from yuqing.errors import ConflictError, InputError
+from core.errors import ConflictError, InputError
 
 PAIRS = [(a, b) for a, b in itertools.product(IssueStatus, IssueStatus) if a is not b]
 

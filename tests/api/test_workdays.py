@@ -9,7 +9,7 @@ import chinese_calendar
 import pytest
 
 from api.issues.workdays import SHANGHAI, CalendarError, WorkCalendar
-from yuqing.errors import ConfigError
+from core.errors import ConfigError
 
 PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config"
 

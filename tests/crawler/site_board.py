@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
-from store.models import SHANGHAI
+from core.timezone import SHANGHAI
 from tests.crawler.server import Reply
 
 # Message 3 has no reply until a test sets this, as a department answering between crawls.

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from store.models import SHANGHAI
+from core.timezone import SHANGHAI
 from tests.crawler.server import Reply
 
 # Post field -> the header a city's 12345 system writes.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from store.models import SHANGHAI
+from core.timezone import SHANGHAI
 from tests.crawler.server import Reply
 
 PER_PAGE = 10

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from core.errors import YuqingError
+from core.settings import load_settings
+from core.timezone import SHANGHAI
 from crawler.runner import import_rows
 from crawler.sources import HotlineSource
 from crawler.tabular import read_bytes, read_file
-from store.models import SHANGHAI
 from store.sqlite import SqlitePostStore
 from tests.crawler import site_hotline
 from tests.crawler.site_hotline import COLUMNS
-from yuqing.errors import YuqingError
-from yuqing.settings import load_settings
 
 NAME = "hotline"
 GOOD_IDS = [f"{NAME}:HL2025031800{n:02d}" for n in range(1, 6)]

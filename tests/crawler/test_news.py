@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from core.timezone import SHANGHAI
 from crawler.extract import extract_article, find_published, select_text
-from store.models import SHANGHAI
 from tests.crawler import site_news
 
 

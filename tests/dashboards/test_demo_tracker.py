@@ -19,9 +19,9 @@ from api.auth.service import create_user
 from api.database import migrate, session_scope
 from api.departments.service import create_department
 from api.issues.models import IssueLink, TrackedIssue
+from core.settings import Settings, load_settings
 from tests.api.test_api import ADMIN_PASSWORD, SECRET
 from yuqing import demo_tracker
-from yuqing.settings import Settings, load_settings
 
 
 def _settings(tmp_path: Path) -> Settings:

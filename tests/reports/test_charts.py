@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from api.reports import charts
-from yuqing.errors import ConfigError
+from core.errors import ConfigError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

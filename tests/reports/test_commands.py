@@ -6,17 +6,17 @@ import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from api.reports.daily import default_day
+from core.errors import ConfigError
+from core.settings import load_settings
+from core.timezone import SHANGHAI
 from tests.reports.reading import docx, sheet_rows, xlsx
 from tests.reports.test_daily import SOURCE_HEADER
 from tests.yuqing.test_cli import run  # noqa: F401 (the fixture)
-from yuqing.errors import ConfigError
 from yuqing.scheduler import build_scheduler
-from yuqing.settings import load_settings
 
 
 def write_posts(path: Path) -> Path:
@@ -77,7 +77,7 @@ def test_bad_report_options_are_one_line_errors(run) -> None:  # noqa: F811
 
 
 def _current_quarter() -> str:
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    today = datetime.now(SHANGHAI).date()
     return f"{today.year}Q{(today.month - 1) // 3 + 1}"
 
 
@@ -99,7 +99,7 @@ def test_the_scheduler_writes_yesterdays_brief_at_the_configured_time(tmp_path: 
     days = {before, default_day(settings)}  # two if the run straddled midnight
     written = sorted(p.name for p in (tmp_path / "briefs").iterdir())
     assert any(written == [f"舆情日报_{day}.docx", f"舆情日报_{day}.xlsx"] for day in days), written
-    assert before == datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1) or (
+    assert before == datetime.now(SHANGHAI).date() - timedelta(days=1) or (
         len(days) == 2
     )
     assert docx((tmp_path / "briefs" / written[0]).read_bytes()).tables

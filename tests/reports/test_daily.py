@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.alerts.models import HotIssue
-from store.models import SHANGHAI
+from core.timezone import SHANGHAI
 from tests.api.test_auth import Headers
 from tests.reports.reading import docx, docx_table, download, percent, sheet_rows, xlsx
 from tests.reports.seeding import Tracker, set_created_at

@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.issues.sla import CLOCK_LABELS, ClockKind
-from store.models import SHANGHAI
+from core.settings import Settings
+from core.timezone import SHANGHAI
 from tests.api.test_auth import Headers
 from tests.reports.reading import (
     docx,
@@ -23,7 +24,6 @@ from tests.reports.reading import (
     xlsx,
 )
 from tests.reports.seeding import Tracker
-from yuqing.settings import Settings
 
 QUARTER = "2025Q3"
 RANKING_HEADER = [

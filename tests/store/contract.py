@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from core.errors import CursorError, InputError, QuerySyntaxError
+from core.timezone import SHANGHAI
 from store.base import PostStore, iter_scan
-from store.models import SHANGHAI, Interval, PostFilter, PostKind, SortOrder
+from store.models import Interval, PostFilter, PostKind, SortOrder
 from tests.factories import BASE_TIME, make_post, post_data
-from yuqing.errors import CursorError, InputError, QuerySyntaxError
 
 
 def ids(page) -> list[str]:

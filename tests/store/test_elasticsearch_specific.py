@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 import pytest
 from elasticsearch import Elasticsearch
 
+from core.errors import CursorError, StoreUnavailable
+from core.timezone import SHANGHAI
 from store.elasticsearch import ElasticsearchPostStore
-from store.models import SHANGHAI, Post, SortOrder
+from store.models import Post, SortOrder
 from tests.factories import post_data
-from yuqing.errors import CursorError, StoreUnavailable
 
 
 @pytest.fixture

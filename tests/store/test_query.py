@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import QuerySyntaxError
 from store.query import And, Not, Or, Term, parse, positive_terms
 from store.textindex import GAP, index_tokens
-from yuqing.errors import QuerySyntaxError
 
 
 def term(text: str) -> Term:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from yuqing.settings import Settings
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from store.models import SHANGHAI
+from core.settings import CONFIG_DIR
+from core.timezone import SHANGHAI
 from store.sqlite import SqlitePostStore
 from yuqing.demo.site import build_site, serve
-from yuqing.settings import CONFIG_DIR
 
 YUQING = str(Path(sys.executable).with_name("yuqing"))
 EXPECTED = {  # source -> the site's count it must match

@@ -23,7 +23,7 @@ from email.utils import parsedate_to_datetime
 import openpyxl
 import pytest
 
-from store.models import SHANGHAI
+from core.timezone import SHANGHAI
 from yuqing.demo.site import Site, build_site, serve
 from yuqing.demo.site.hotline_export import COLUMNS
 

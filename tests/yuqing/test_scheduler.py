@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from core.settings import load_settings
 from yuqing.scheduler import build_scheduler
-from yuqing.settings import load_settings
 
 
 def test_each_scheduled_source_gets_a_job_and_runs_do_not_overlap(tmp_path: Path) -> None:

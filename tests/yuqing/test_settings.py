@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from yuqing.errors import ConfigError
-from yuqing.settings import DEFAULT_SECRET_KEY, Settings, load_settings
+from core.errors import ConfigError
+from core.settings import DEFAULT_SECRET_KEY, Settings, load_settings
 
 
 def test_yaml_supplies_the_defaults() -> None:

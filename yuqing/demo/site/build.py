@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from store.models import SHANGHAI
+from core.timezone import SHANGHAI
 from yuqing.demo.site.gen_board import build_board
 from yuqing.demo.site.gen_hotline import build_hotline
 from yuqing.demo.site.gen_news import build_news

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 
-from store.models import SHANGHAI
+from core.timezone import SHANGHAI
 from yuqing.demo.site import (
     everyday_homes,
     everyday_neighbours,

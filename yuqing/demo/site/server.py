@@ -13,7 +13,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlsplit
 
-from store.models import SHANGHAI
+from core.timezone import SHANGHAI
 from yuqing.demo.site import feeds, hotline_export, pages, weibo_api
 from yuqing.demo.site.build import build_site
 from yuqing.demo.site.models import Site, visible

@@ -18,7 +18,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from yuqing.errors import ConfigError
+from core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"
@@ -153,7 +153,7 @@ class SlaSettings(BaseModel):
 class ReportSettings(BaseModel):
     """The daily brief and the quarterly bulletin: when the scheduler writes the brief, where."""
 
-    # The scheduler writes the previous day's brief at this local time (`timezone`) each day.
+    # The scheduler writes the previous day's brief at this Beijing time each day.
     daily_at: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     # Where the scheduler and `yuqing report` write; unset means `reports` under `data_dir`.
     out_dir: Path | None = None
@@ -181,7 +181,6 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     # Derived data that can be rebuilt at any time (e.g. compact model tables).
     cache_dir: Path = Path("var/cache")
-    timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     store: StoreSettings = StoreSettings()
     elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
