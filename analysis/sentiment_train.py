@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from analysis.sentiment import SHIPPED, Sentiment
 from core.errors import InputError
 
 LABELS = {
@@ -150,8 +151,8 @@ def _words(texts: list[str]) -> Iterator[list[str]]:
         yield from snowfast.words_many(texts[i : i + _BATCH])
 
 
-def train(path: str | Path, text_col: str, label_col: str, out: str | Path | None = None) -> dict:
-    """Retrain on the labelled file and write the model to `out` (default: the configured path).
+def train(path: str | Path, text_col: str, label_col: str, out: str | Path) -> dict:
+    """Retrain on the labelled file and write the model to `out`.
 
     Returns n_pos, n_neg, skipped ({reason: count}), examples, words (distinct), seconds, model.
     """
@@ -191,7 +192,7 @@ def train(path: str | Path, text_col: str, label_col: str, out: str | Path | Non
         },
     }
     model["total"] = sum(model["d"][c]["total"] for c in model["d"])
-    dest = Path(out) if out is not None else _configured_model()
+    dest = Path(out)
     save(model, dest)
     return {
         "n_pos": n_pos,
@@ -217,37 +218,38 @@ def save(model: dict, dest: Path) -> None:
             tmp.unlink()
 
 
-def _configured_model() -> Path:
-    from analysis.sentiment import model_path
-
-    return model_path()
-
-
 def evaluate(
-    path: str | Path, text_col: str, label_col: str, model: str | Path | None = None
+    path: str | Path,
+    text_col: str,
+    label_col: str,
+    model: str | Path | None,
+    *,
+    in_use: Sentiment,
 ) -> dict:
-    """Accuracy and macro-F1 of a model on the labelled file (default: the model in use;
+    """Accuracy and macro-F1 of a model on the labelled file (None: the model `in_use`;
     "snownlp shipped": SnowNLP's shipped model, whatever is configured).
 
     Returns accuracy, macro_f1 (mean of the positive and negative classes' F1), f1_pos, f1_neg,
     n, n_pos, n_neg, skipped ({reason: count}), examples, model.
     """
-    from analysis import sentiment, snowfast
+    from analysis import snowfast
 
     data = read_labelled(path, text_col, label_col)
     texts, labels = data["texts"], data["labels"]
-    if model == sentiment.SHIPPED:
+    if model == SHIPPED:
         m = snowfast.model()
     elif model is not None:
         model = Path(model)
         if not model.is_file():
             raise InputError(f"{model}: no such model file")
         try:
-            m = snowfast.load(model, cache=model.resolve() == sentiment.model_path().resolve())
+            configured = in_use.model_path
+            cached = configured is not None and model.resolve() == configured.resolve()
+            m = snowfast.load(model, cache=cached, cache_dir=in_use.cache_dir)
         except ValueError as exc:
             raise InputError(str(exc)) from exc
     else:
-        m = sentiment._model()
+        m = in_use.model()
     predicted = []
     for i in range(0, len(texts), _BATCH):
         predicted += [s > THRESHOLD for s in snowfast.score_many(texts[i : i + _BATCH], m)]

@@ -49,7 +49,9 @@ _seg: SegTables | None = None
 _models: dict[str, Model] = {}
 
 
-def seg_tables() -> SegTables:
+def seg_tables(cache_dir: Path | None = None) -> SegTables:
+    """SnowNLP's segmentation tables, mapped from `cache_dir` (built there when missing; the
+    system's temporary directory when None). Loaded once per process."""
     global _seg
     if _seg is None:
         with _lock:
@@ -57,22 +59,24 @@ def seg_tables() -> SegTables:
                 from analysis import snowfast_tables
                 from analysis.snowfast_viterbi import SegTables
 
-                _seg = SegTables(snowfast_tables.load_seg())
+                _seg = SegTables(snowfast_tables.load_seg(directory=cache_dir))
     return _seg
 
 
-def load(model_file: str | Path | None = None, cache: bool = True) -> Model:
+def load(
+    model_file: str | Path | None = None, cache: bool = True, cache_dir: Path | None = None
+) -> Model:
     """The model with the classifier of `model_file` (SnowNLP's shipped one when None).
 
     Loaded once per file; a file changed since (size or mtime) is loaded again.  With `cache`, the
-    classifier's derived tables are kept in the cache directory for the next process (~0.1 s
-    saved); pass False for a one-off file.  Raises ValueError when the file is not a SnowNLP
-    sentiment model, OSError when it cannot be read.
+    classifier's derived tables are kept in `cache_dir` for the next process (~0.1 s saved);
+    pass False for a one-off file.  Raises ValueError when the file is not a SnowNLP sentiment
+    model, OSError when it cannot be read.
     """
     from analysis import snowfast_tables
     from analysis.snowfast_model import Model
 
-    seg = seg_tables()
+    seg = seg_tables(cache_dir)
     path = snowfast_tables.shipped_model() if model_file is None else Path(model_file)
     path = path.resolve()
     name = SHIPPED if model_file is None else str(path)
@@ -83,7 +87,7 @@ def load(model_file: str | Path | None = None, cache: bool = True) -> Model:
             m = _models.get(name)
             if m is None or m.key != key:
                 if cache:
-                    bayes = snowfast_tables.load_bayes(path, key)
+                    bayes = snowfast_tables.load_bayes(path, key, cache_dir)
                 else:
                     bayes = dict(snowfast_tables.build_bayes(path), key=key)
                 m = Model(seg, bayes, name)

@@ -42,6 +42,7 @@ import marshal
 import mmap
 import os
 import sys
+import tempfile
 from math import log
 from pathlib import Path
 
@@ -264,12 +265,10 @@ def build_seg(pkg: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def cache_dir() -> Path:
-    """Where the caches live: `cache_dir` of the settings (``YUQING_CACHE_DIR``)."""
-    from core.settings import get_settings
-
-    settings = get_settings()
-    return settings.resolve(settings.cache_dir)
+def default_cache_dir() -> Path:
+    """Where the tables are cached when the caller names no directory (the product passes its
+    configured `cache_dir`): a folder in the system's temporary directory."""
+    return Path(tempfile.gettempdir()) / "yuqing-cache"
 
 
 def _write_atomic(path: Path, chunks) -> None:
@@ -334,7 +333,7 @@ def load_seg(rebuild: bool = False, directory: Path | None = None) -> dict[str, 
     """The segmentation tables: mapped from the cache, or built and cached when missing or stale."""
     pkg = package_dir()
     key = seg_cache_key(pkg)
-    path = (directory or cache_dir()) / "snowfast_seg.bin"
+    path = (directory or default_cache_dir()) / "snowfast_seg.bin"
     if not rebuild:
         data = _read_arrays(path, key)
         if data is not None:
@@ -399,7 +398,7 @@ def bayes_key(model_file: Path) -> str:
 def load_bayes(model_file: Path, key: str, directory: Path | None = None) -> dict:
     """The classifier tables of `model_file` for `bayes_key`, from the cache or built and cached."""
     tag = hashlib.sha1(str(model_file).encode()).hexdigest()[:16]
-    path = (directory or cache_dir()) / f"snowfast_bayes_{tag}.marshal"
+    path = (directory or default_cache_dir()) / f"snowfast_bayes_{tag}.marshal"
     try:
         with open(path, "rb") as f:
             data = marshal.loads(f.read())

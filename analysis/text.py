@@ -18,15 +18,17 @@ import re
 import threading
 from collections import Counter
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-from core.settings import CONFIG_DIR, get_settings
+from core.settings import CONFIG_DIR
 
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
-_lock = threading.Lock()
-_tokenizer = None
+# The shipped vocabulary: the defaults of `Segmenter` (the product passes its configured files).
 USER_DICT = CONFIG_DIR / "userdict.txt"
+DEPARTMENTS_FILE = CONFIG_DIR / "departments.yaml"
 # jieba's frequency for names added from departments.yaml: high enough to win against the
 # words they are made of.
 _NAME_FREQ = 2000
@@ -41,42 +43,69 @@ def _load_stop_words() -> frozenset[str]:
 STOP_WORDS = _load_stop_words()
 
 
-def _office_words() -> list[str]:
-    """Place and department names from the departments file (none when it is absent)."""
-    path = get_settings().analysis.departments_file
-    if not path.exists():
-        return []
-    from analysis.routing import user_words
-
-    return user_words(path)
-
-
-def _user_words() -> list[tuple[str, int | None]]:
-    """(word, frequency) from the user dictionary, then the office's names."""
+def _dictionary_words(user_dict: Path | None) -> list[tuple[str, int | None]]:
+    """(word, frequency) from a jieba user dictionary; nothing when there is none."""
     words: list[tuple[str, int | None]] = []
-    if USER_DICT.exists():
-        for line in USER_DICT.read_text(encoding="utf-8").splitlines():
-            parts = line.split()
-            if not parts or parts[0].startswith("#"):
-                continue
-            freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-            words.append((parts[0], freq))
-    words += [(w, _NAME_FREQ) for w in _office_words()]
+    if user_dict is None or not user_dict.exists():
+        return words
+    for line in user_dict.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if not parts or parts[0].startswith("#"):
+            continue
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        words.append((parts[0], freq))
     return words
 
 
-def _segmenter():  # type: ignore[no-untyped-def]
-    global _tokenizer
-    if _tokenizer is None:
-        with _lock:
-            if _tokenizer is None:
-                import rjieba
+class Segmenter:
+    """jieba's precise mode (rjieba) with the office's vocabulary: a user dictionary, then the
+    district, place and department names of a departments file, so "望潮苑" or "市生态环境局"
+    stay whole words. Built on first use; thread-safe."""
 
-                tokenizer = rjieba.Jieba()
-                for word, freq in _user_words():
-                    tokenizer.add_word(word, freq, None)
-                _tokenizer = tokenizer
-    return _tokenizer
+    def __init__(
+        self, *, user_dict: Path | None = USER_DICT, departments_file: Path | None = None
+    ) -> None:
+        self.user_dict = user_dict
+        self.departments_file = departments_file
+        self._lock = threading.Lock()
+        self._tokenizer: Any = None
+
+    def _words(self) -> list[tuple[str, int | None]]:
+        words = _dictionary_words(self.user_dict)
+        if self.departments_file is not None and self.departments_file.exists():
+            from analysis.routing import user_words
+
+            words += [(w, _NAME_FREQ) for w in user_words(self.departments_file)]
+        return words
+
+    def _cutter(self) -> Any:
+        if self._tokenizer is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    import rjieba
+
+                    tokenizer = rjieba.Jieba()
+                    for word, freq in self._words():
+                        tokenizer.add_word(word, freq, None)
+                    self._tokenizer = tokenizer
+        return self._tokenizer
+
+    def segment(self, text: str) -> list[str]:
+        """Words of `text` (jieba's precise mode with HMM), without punctuation or stop words."""
+        get = _kept.get
+        words = self._cutter().cut(text, True)
+        return [w for w in words if get(w) or (get(w) is None and _keep(w))]
+
+
+@lru_cache(maxsize=8)
+def segmenter_for(user_dict: Path | None, departments_file: Path | None) -> Segmenter:
+    """One segmenter per vocabulary in a process: building one reads the dictionaries."""
+    return Segmenter(user_dict=user_dict, departments_file=departments_file)
+
+
+def shipped_segmenter() -> Segmenter:
+    """The segmenter of the shipped vocabulary (config/userdict.txt, config/departments.yaml)."""
+    return segmenter_for(USER_DICT, DEPARTMENTS_FILE)
 
 
 _kept: dict[str, bool] = {}
@@ -93,9 +122,8 @@ def _keep(word: str) -> bool:
 
 
 def segment(text: str) -> list[str]:
-    """Words of `text` (jieba's precise mode with HMM), without punctuation or stop words."""
-    get = _kept.get
-    return [w for w in _segmenter().cut(text, True) if get(w) or (get(w) is None and _keep(w))]
+    """Words of `text` with the shipped vocabulary (tests, benchmarks, one-off scripts)."""
+    return shipped_segmenter().segment(text)
 
 
 @lru_cache(maxsize=1)
@@ -121,5 +149,5 @@ def keywords_of(tokens: list[str], top: int = 8) -> list[str]:
 
 
 def keywords(text: str, top: int = 8) -> list[str]:
-    """The `top` keywords of a raw text (segments it first)."""
+    """The `top` keywords of a raw text (segments it with the shipped vocabulary)."""
     return keywords_of(segment(text), top)

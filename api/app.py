@@ -1,4 +1,5 @@
-"""The FastAPI application: routers, the one error handler, health, and start-up."""
+"""The API application: routers, the one error handler, health, and start-up. The web pages
+are added by the composition root (`yuqing.app`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from api.briefings.views import router as briefings_router
 from api.database import make_engine, make_session_factory, migrate, ping
 from api.departments.views import router as departments_router
 from api.deps import get_current_user
+from api.hot_issues.views import router as hot_issues_router
 from api.issues.views import router as issues_router
 from api.posts.views import router as posts_router
 from api.reports.views import router as reports_router
@@ -42,9 +44,6 @@ from core.errors import (
     YuqingError,
 )
 from core.settings import Settings, get_settings
-from dashboards.auth import PageError, handle_page_error
-from dashboards.views import STATIC_PATH, static_files
-from dashboards.views import router as pages_router
 from store import open_store
 from store.base import PostStore
 
@@ -179,7 +178,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine.dispose()
 
 
-def create_app(settings: Settings | None = None, store: PostStore | None = None) -> FastAPI:
+def create_api(settings: Settings | None = None, store: PostStore | None = None) -> FastAPI:
     """The API, wired to the settings' tracker database and post store (or the store given).
 
     Nothing connects here; start-up (the ASGI lifespan) migrates the database and creates the
@@ -218,6 +217,7 @@ def create_app(settings: Settings | None = None, store: PostStore | None = None)
     # Belt and braces: these routers refuse anonymous calls even if an endpoint forgot a role.
     signed_in = [Depends(get_current_user)]
     app.include_router(alerts_router, dependencies=signed_in)
+    app.include_router(hot_issues_router, dependencies=signed_in)
     app.include_router(audit_router, dependencies=signed_in)
     app.include_router(briefings_router, dependencies=signed_in)
     app.include_router(briefing_issue_router, dependencies=signed_in)
@@ -226,11 +226,6 @@ def create_app(settings: Settings | None = None, store: PostStore | None = None)
     app.include_router(posts_router, dependencies=signed_in)
     app.include_router(reports_router, dependencies=signed_in)
     app.include_router(sources_router, dependencies=signed_in)
-    # The web pages: each names its roles and signs in with the cookie (see dashboards.auth).
-    app.include_router(pages_router)
-    app.mount(STATIC_PATH, static_files(), name="static")
-    app.add_exception_handler(PageError, handle_page_error)
-
     @app.get("/health", response_model=HealthRead, tags=["health"])
     def health(request: Request) -> HealthRead:
         """Whether the post store and the tracker database answer. Public; never fails."""

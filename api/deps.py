@@ -8,17 +8,17 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.audit import service as audit
 from api.auth import service as auth_service
 from api.auth import tokens as api_tokens
+from api.auth.cookies import cookie_credential
 from api.auth.models import Role, User
 from api.database import abandon, finish
-from core.errors import AuthError, ForbiddenError
+from core.errors import AuthError, ForbiddenError, NotFoundError
 from core.settings import Settings
-from dashboards.session import cookie_credential
 from store.base import PostStore
 
 TOKEN_URL = "/api/auth/token"
@@ -39,6 +39,11 @@ async def get_store(request: Request) -> PostStore:
     return request.app.state.store
 
 
+async def get_factory(request: Request) -> sessionmaker[Session]:
+    """For services that run units of work of their own (under the clustering lease)."""
+    return request.app.state.session_factory
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request, committed once if the request succeeded, else rolled back.
 
@@ -56,6 +61,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[PostStore, Depends(get_store)]
+FactoryDep = Annotated[sessionmaker[Session], Depends(get_factory)]
 # scope="function": the commit happens before the response is sent, so a failed commit is
 # reported to the client instead of being lost after a 200.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -85,7 +91,10 @@ def active_user(request: Request, session: Session, user_id: int) -> User:
     """The account a verified credential names, if it still exists and is active; noted as the
     request's actor for the audit log. The role is read from the database, not the token, so a
     change takes effect at once."""
-    user = auth_service.get(session=session, user_id=user_id)
+    try:
+        user = auth_service.get(session=session, user_id=user_id)
+    except NotFoundError:
+        user = None
     if user is None or not user.is_active:
         raise AuthError("this account does not exist or is disabled")
     audit.note_actor(request.state, user_id=user.id, name=user.username)

@@ -160,8 +160,8 @@ def main() -> int:
 
 
 def clustering(posts: list, tmp: Path) -> None:
-    from api.alerts.job import Job
     from api.database import make_engine, make_session_factory, migrate
+    from api.hot_issues.job import Job
     from core.settings import load_settings
     from store.sqlite import SqlitePostStore
 

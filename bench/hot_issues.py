@@ -104,9 +104,9 @@ def main() -> int:
 
     from analysis.enrich import enrich
     from analysis.neardup import NearDupIndex
-    from api.alerts.job import Job
-    from api.alerts.models import HotIssue, HotIssuePost
     from api.database import make_engine, make_session_factory, migrate, session_scope
+    from api.hot_issues.job import Job
+    from api.hot_issues.models import HotIssue, HotIssuePost
     from core.settings import load_settings
     from store.models import Post
     from store.sqlite import SqlitePostStore

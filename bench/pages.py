@@ -97,12 +97,12 @@ def seed_tracker_extras(
     """Users per role, hot issues, briefings linked to issues. Returns hot ids, dept names."""
     from sqlalchemy import insert, select
 
-    from api.alerts.models import HotIssue
     from api.auth.models import Role, User
     from api.auth.service import hash_password
     from api.briefings.models import Briefing, BriefingIssue
     from api.database import make_engine
     from api.departments.models import Department
+    from api.hot_issues.models import HotIssue
 
     engine = make_engine(db_url)
     now = datetime.now(UTC)
@@ -179,8 +179,8 @@ def seed_tracker_extras(
 def seed_members(db_url: str, members: dict[int, list[dict]]) -> None:
     from sqlalchemy import insert
 
-    from api.alerts.models import HotIssuePost
     from api.database import make_engine
+    from api.hot_issues.models import HotIssuePost
 
     rows = [
         {

@@ -126,7 +126,7 @@ class AlertChannel(BaseModel):
 
 
 class AlertSettings(BaseModel):
-    """When hot issues become alerts and where they go."""
+    """When hot issues become alerts, and where every notification goes."""
 
     # A cluster whose hot score reaches this fires an alert; `urgent_score` marks it urgent.
     threshold: float = Field(default=60.0, ge=0)
@@ -137,9 +137,12 @@ class AlertSettings(BaseModel):
     rearm_delta: float = Field(default=15.0, ge=0)
     # Non-urgent alerts raised in quiet hours (local time, "22:00"-"07:00") wait for their end.
     quiet_hours: tuple[str, str] | None = None
-    # Attempts per delivery within one pass; failures are recorded and retried next pass.
+    # Attempts per channel within one delivery pass.
     attempts: int = Field(default=3, ge=1, le=10)
-    max_passes: int = Field(default=20, ge=1)
+    # A notification some channel has not accepted is retried on each of this many passes,
+    # then every `slow_retry_minutes`, until every channel has accepted it.
+    fast_retries: int = Field(default=20, ge=0)
+    slow_retry_minutes: int = Field(default=30, ge=1, le=24 * 60)
     channels: list[AlertChannel] = []
 
 

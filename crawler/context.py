@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.errors import ItemRejected
 from core.timezone import SHANGHAI
-from crawler.pipeline import ItemRejected, PostWriter, Quarantine, prepare
-from crawler.sources import BoardSource, HotlineSource, MicroblogSource, NewsSource
+from crawler.pipeline import PostWriter, Quarantine, prepare
+from crawler.runs import RunSummary
+from crawler.sources import AnySource
 from store.models import Post
-
-AnySource = NewsSource | BoardSource | MicroblogSource | HotlineSource
 
 
 @dataclass
@@ -32,6 +32,8 @@ class CrawlContext:
     newest_at: datetime | None = None
     newest_id: str | None = None
     errors: list[str] = field(default_factory=list)
+    # Set when the run closes.
+    summary: RunSummary | None = None
 
     def seen_before(self, published_at: datetime | None, native_id: str | None = None) -> bool:
         """Whether an earlier run already reached this item, so paging can stop here."""

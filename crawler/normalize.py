@@ -11,6 +11,7 @@ import charset_normalizer
 import lxml.html
 from lxml import etree
 
+from core.errors import TimeFormatError
 from core.timezone import SHANGHAI
 
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -111,10 +112,6 @@ def clean_text(text: str) -> str:
     text = text.translate(_FULL_WIDTH_ALNUM).replace("\u200b", "")
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
-
-
-class TimeFormatError(ValueError):
-    """A time string in no format we know."""
 
 
 _RELATIVE = re.compile(r"^(\d+)\s*(秒|分钟|小时|天)前$")

@@ -19,17 +19,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from w3lib.url import canonicalize_url
 
-from core.errors import StoreUnavailable
+from core.errors import ItemRejected, StoreUnavailable, TimeFormatError
 from core.timezone import SHANGHAI
-from crawler.normalize import TimeFormatError, clean_text, html_to_text, parse_time
+from crawler.normalize import clean_text, html_to_text, parse_time
 from crawler.pii import mask_pii
 from store.base import PostStore, describe_validation_error
 from store.models import Post
+
+if TYPE_CHECKING:
+    from analysis.enrich import PostAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +40,6 @@ _ID_SAFE = re.compile(r"^[A-Za-z0-9_.\-]{1,120}$")
 _TIME_FIELDS = ("published_at", "fetched_at", "deadline")
 _TEXT_FIELDS = ("title", "text")
 _PLAIN_FIELDS = ("author", "region", "category", "channel", "assigned_department", "status")
-
-
-class ItemRejected(ValueError):
-    """An item that cannot become a post; the message says why."""
 
 
 def stable_id(source: str, native_id: object | None, url: str | None) -> str:
@@ -163,13 +162,13 @@ class PostWriter:
         *,
         spool_dir: Path,
         batch_size: int = 500,
-        analyse: bool = True,
+        analyzer: PostAnalyzer | None = None,
     ) -> None:
         self.store = store
         self.source = source
         self.spool = spool_dir / f"{source}.jsonl"
         self.batch_size = batch_size
-        self.analyse = analyse
+        self.analyzer = analyzer
         self.stats = WriteStats()
         self._batch: list[Post] = []
         self._store_down = False
@@ -198,8 +197,8 @@ class PostWriter:
         batch, self._batch = self._batch, []
         if not batch:
             return
-        if self.analyse:
-            self._analyse_new(batch)
+        if self.analyzer is not None:
+            analyse_new(None if self._store_down else self.store, batch, self.analyzer)
         if self._store_down or self.spool.exists():
             # Order matters: nothing may overtake posts already waiting in the journal.
             self._to_spool(batch)
@@ -209,9 +208,6 @@ class PostWriter:
     def close(self) -> WriteStats:
         self.flush()
         return self.stats
-
-    def _analyse_new(self, batch: list[Post]) -> None:
-        analyse_new(None if self._store_down else self.store, batch)
 
     def _upsert(self, batch: list[Post], *, replay: bool) -> bool:
         try:
@@ -240,7 +236,7 @@ class PostWriter:
         self.stats.spooled += len(batch)
 
 
-def analyse_new(store: PostStore | None, posts: list[Post]) -> None:
+def analyse_new(store: PostStore | None, posts: list[Post], analyzer: PostAnalyzer) -> None:
     """Analyse the posts that are new or changed, in place; the store keeps the analysis of
     the rest, so a re-crawl of an unchanged page costs no analysis. Without a store (it is
     down) every post is analysed."""
@@ -256,11 +252,4 @@ def analyse_new(store: PostStore | None, posts: list[Post]) -> None:
         if post.id not in stored or stored[post.id].content_hash() != post.content_hash()
     ]
     if fresh:
-        _analyse(fresh)
-
-
-def _analyse(batch: list[Post]) -> None:
-    """Fill the analysis fields the posts lack (sentiment, words, fingerprint, ...), in place."""
-    from analysis.enrich import enrich
-
-    enrich(batch)
+        analyzer.enrich(fresh)

@@ -1,4 +1,5 @@
-"""Running crawls and imports: load state, crawl or read, record the run and the new state."""
+"""Running crawls and imports: load the source's marks, crawl or read, record the run and the
+new marks (through the `RunRecorder` the caller hands in)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,21 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError, ConflictError
 from core.settings import Settings
 from crawler.context import AnySource, CrawlContext
 from crawler.pipeline import PostWriter, Quarantine
+from crawler.runs import RunRecorder, RunSummary, SourceMarks
 from crawler.sources import load_sources
 from store import open_store
 from store.base import PostStore
+
+if TYPE_CHECKING:
+    from analysis.enrich import PostAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -27,33 +32,6 @@ SPIDERS = {
     "microblog": "crawler.spiders.microblog.MicroblogSpider",
     "hotline": "crawler.spiders.hotline.HotlineSpider",
 }
-
-
-@dataclass
-class RunSummary:
-    """The outcome of one source's run, as printed and as recorded."""
-
-    source: str
-    status: str
-    items_seen: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    quarantined: int = 0
-    spooled: int = 0
-    replayed: int = 0
-    duration_seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        return (
-            f"{self.source}: {self.items_seen} items, {self.created} new, {self.updated} updated,"
-            f" {self.unchanged} unchanged, {self.failed + self.quarantined} failed"
-            + (f", {self.spooled} spooled" if self.spooled else "")
-            + (f", {self.replayed} replayed" if self.replayed else "")
-            + f" in {self.duration_seconds:.1f}s [{self.status}]"
-        )
 
 
 def pick_sources(settings: Settings, names: Iterable[str]) -> list[AnySource]:
@@ -73,6 +51,8 @@ def crawl(
     settings: Settings,
     names: list[str],
     *,
+    recorder: RunRecorder,
+    analyzer: PostAnalyzer | None,
     store: PostStore | None = None,
     on_item: Callable[[str], None] | None = None,
 ) -> list[RunSummary]:
@@ -90,7 +70,10 @@ def crawl(
     sources = pick_sources(settings, names)
     store = store or open_store(settings)
     with ExitStack() as stack:
-        contexts = [stack.enter_context(_run(settings, store, source)) for source in sources]
+        contexts = [
+            stack.enter_context(_run(settings, store, source, recorder, analyzer))
+            for source in sources
+        ]
         # Scrapy narrates every request at INFO; the run summary says what matters.
         logging.getLogger("scrapy").setLevel(max(logging.WARNING, logging.root.level))
         process = CrawlerProcess(scrapy_settings(settings, sources))
@@ -104,7 +87,7 @@ def crawl(
             process.crawl(crawler, context=context)
         process.start()
     # Each run is recorded as its context closes, above.
-    return [context.summary for context in contexts]  # type: ignore[attr-defined]
+    return [context.summary for context in contexts if context.summary is not None]
 
 
 def import_rows(
@@ -112,13 +95,15 @@ def import_rows(
     name: str,
     rows: Iterator[tuple[str, dict[str, Any] | None, str | None]],
     *,
+    recorder: RunRecorder,
+    analyzer: PostAnalyzer | None,
     store: PostStore | None = None,
     on_item: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Feed already-read rows through a source's pipeline: (origin, raw item or None, reason)."""
     (source,) = pick_sources(settings, [name])
     store = store or open_store(settings)
-    with _run(settings, store, source) as context:
+    with _run(settings, store, source, recorder, analyzer) as context:
         for origin, raw, reason in rows:
             if raw is None:
                 context.reject(origin, reason or "unreadable row")
@@ -127,35 +112,35 @@ def import_rows(
             context.accept(raw)
             if on_item is not None:
                 on_item(name)
-    return context.summary  # type: ignore[attr-defined]
+    assert context.summary is not None  # set as the run closed
+    return context.summary
 
 
 @contextmanager
-def _run(settings: Settings, store: PostStore, source: AnySource) -> Iterator[CrawlContext]:
-    """One recorded run: lock the source, load its state, open the writer, then record it all."""
-    from api.database import migrate, session_scope
-    from api.sources import service
-
-    url = settings.database.url
+def _run(
+    settings: Settings,
+    store: PostStore,
+    source: AnySource,
+    recorder: RunRecorder,
+    analyzer: PostAnalyzer | None,
+) -> Iterator[CrawlContext]:
+    """One recorded run: lock the source, load its marks, open the writer, then record it all."""
     with _source_lock(settings.resolve(settings.data_dir) / "locks", source.name):
-        migrate(url)
-        with session_scope(url) as session:
-            state = service.get_state(session=session, source=source.name)
-            run_id = service.start_run(session=session, source=source.name).id
-            marks = (state.last_seen_at, state.last_seen_id, dict(state.pending or {}))
+        run_id, marks = recorder.start(source.name)
         writer = PostWriter(
             store,
             source.name,
             spool_dir=settings.resolve(settings.crawler.spool_dir),
             batch_size=settings.crawler.batch_size,
+            analyzer=analyzer,
         )
         context = CrawlContext(
             source=source,
             writer=writer,
             quarantine=Quarantine(settings.resolve(settings.crawler.quarantine_dir), source.name),
-            last_seen_at=marks[0],
-            last_seen_id=marks[1],
-            pending=marks[2],
+            last_seen_at=marks.last_seen_at,
+            last_seen_id=marks.last_seen_id,
+            pending=marks.pending,
         )
         status, message = "failed", None
         try:
@@ -168,21 +153,16 @@ def _run(settings: Settings, store: PostStore, source: AnySource) -> Iterator[Cr
             raise
         finally:
             summary = _summarise(context, status)
-            context.summary = summary  # type: ignore[attr-defined]
-            with session_scope(url) as session:
-                service.finish_run(
-                    session=session,
-                    run_id=run_id,
-                    outcome={**asdict(summary), "message": message, "source": source.name},
-                )
-                if status == "ok":
-                    service.save_state(
-                        session=session,
-                        source=source.name,
-                        last_seen_id=context.newest_id,
-                        last_seen_at=context.newest_at,
-                        pending=context.pending,
-                    )
+            context.summary = summary
+            new_marks = None
+            if status == "ok":
+                new_marks = SourceMarks(context.newest_at, context.newest_id, context.pending)
+            recorder.finish(
+                run_id,
+                source.name,
+                {**asdict(summary), "message": message, "source": source.name},
+                new_marks,
+            )
             log.info("%s", summary.line())
 
 

@@ -120,9 +120,8 @@ class HotlineSource(SourceBase):
     columns: dict[str, str]
 
 
-Source = Annotated[
-    NewsSource | BoardSource | MicroblogSource | HotlineSource, Field(discriminator="kind")
-]
+AnySource = NewsSource | BoardSource | MicroblogSource | HotlineSource
+Source = Annotated[AnySource, Field(discriminator="kind")]
 
 
 class SourcesFile(BaseModel):
@@ -139,9 +138,7 @@ class SourcesFile(BaseModel):
         return self
 
 
-def load_sources(
-    path: Path,
-) -> dict[str, NewsSource | BoardSource | MicroblogSource | HotlineSource]:
+def load_sources(path: Path) -> dict[str, AnySource]:
     """Every configured source by name; a bad file is one `ConfigError` naming the problem."""
     parsed = load_model(path, SourcesFile, "sources file")
     return {source.name: source for source in parsed.sources}

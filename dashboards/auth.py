@@ -17,10 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.audit import service as audit
 from api.auth import service as auth_service
 from api.auth import throttle
-from api.auth.models import Role, User
-from api.deps import SessionDep, SettingsDep, active_user
-from core.errors import AuthError, RateLimited
-from dashboards.session import (
+from api.auth.cookies import (
     CSRF_FIELD,
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -30,6 +27,9 @@ from dashboards.session import (
     new_login_nonce,
     nonce_ok,
 )
+from api.auth.models import Role, User
+from api.deps import SessionDep, SettingsDep, active_user
+from core.errors import AuthError, PageError, RateLimited
 from dashboards.templating import ROLE_LABELS, Viewer, render
 
 router = APIRouter()
@@ -44,18 +44,14 @@ HOME = {
 }
 
 
-class PageError(Exception):
-    """A page cannot be shown: signed out (401), wrong role (403) or no such record (404)."""
-
-    def __init__(self, status: int, message: str = "", user: User | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-        # A copy: the request's session is rolled back before the error page is drawn.
-        self.user = Viewer.of(user) if user is not None else None
+def page_error(status: int, message: str = "", user: User | None = None) -> PageError:
+    """The error for a page that cannot be shown; it keeps a copy of the user, because the
+    request's session is rolled back before the error page is drawn."""
+    return PageError(status, message, Viewer.of(user) if user is not None else None)
 
 
 def not_found(what: str, user: User | None = None) -> PageError:
-    return PageError(404, what, user)
+    return page_error(404, what, user)
 
 
 async def handle_page_error(request: Request, exc: Exception) -> Response:
@@ -72,7 +68,7 @@ async def handle_page_error(request: Request, exc: Exception) -> Response:
         request,
         "error.html",
         {"title": title, "status": exc.status, "message": exc.message},
-        user=exc.user,
+        user=exc.viewer if isinstance(exc.viewer, Viewer) else None,
         status_code=exc.status,
     )
 
@@ -102,7 +98,7 @@ def page_user(*roles: Role) -> Callable[..., User]:
     def check(user: Annotated[User, Depends(_session_user)]) -> User:
         if allowed and user.role is not Role.ADMIN and user.role not in allowed:
             names = "、".join(ROLE_LABELS[r] for r in sorted(allowed))
-            raise PageError(
+            raise page_error(
                 403, f"此页面仅供{names}使用，您的角色是{ROLE_LABELS[user.role]}。", user
             )
         return user
@@ -229,7 +225,7 @@ def logout(
 ) -> Response:
     token = request.cookies.get(SESSION_COOKIE, "")
     if not csrf_ok(token, csrf_token, settings):
-        raise PageError(403, "页面已过期，请刷新后再退出。", user)
+        raise page_error(403, "页面已过期，请刷新后再退出。", user)
     audit.record(
         session=session,
         actor=audit.Actor(user_id=user.id, name=user.username),

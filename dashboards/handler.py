@@ -14,7 +14,8 @@ from api.database import utcnow
 from api.departments import service as departments
 from api.deps import SessionDep, SettingsDep, StoreDep
 from api.issues import clocks
-from dashboards.auth import PageError, page_user
+from core.errors import NotFoundError
+from dashboards.auth import not_found, page_error, page_user
 from dashboards.templating import render
 from dashboards.timeline import open_issues
 from store.models import PostFilter, PostKind
@@ -42,13 +43,12 @@ def handler_page(
         department_id = user.department_id
     elif department_id is None and everyone:
         department_id = everyone[0].id
-    department = (
-        departments.get(session=session, department_id=department_id)
-        if department_id is not None
-        else None
-    )
-    if department is None:
-        raise PageError(403, "您的账号尚未关联部门，请联系管理员。", user)
+    if department_id is None:
+        raise page_error(403, "您的账号尚未关联部门，请联系管理员。", user)
+    try:
+        department = departments.get(session=session, department_id=department_id)
+    except NotFoundError as exc:
+        raise not_found(f"部门 {department_id} 不存在。", user) from exc
     now = utcnow()
     rows, total = open_issues(
         session,

@@ -13,15 +13,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from api.alerts.models import HotIssue
+from api.auth import service as users
 from api.auth.models import Role, User
-from api.briefings.models import BRIEFING_LABELS, Briefing, BriefingIssue
+from api.briefings import service as briefings
+from api.briefings.models import BRIEFING_LABELS
 from api.database import utcnow
 from api.departments import service as departments
 from api.deps import SessionDep, SettingsDep, StoreDep
+from api.hot_issues import service as hot_issues
 from api.issues import clocks
 from api.issues import service as issues
 from api.issues.models import (
@@ -34,6 +34,7 @@ from api.issues.models import (
     TrackedIssue,
 )
 from api.issues.sla import CLOCK_LABELS, ClockKind
+from core.errors import NotFoundError
 from core.timezone import SHANGHAI
 from dashboards.auth import AnyUser, not_found
 from dashboards.templating import render
@@ -74,9 +75,12 @@ FIELD_LABELS = {
 }
 
 
-def visible_issue(session: Session, issue_id: int, user: User) -> TrackedIssue:
+def visible_issue(session: SessionDep, issue_id: int, user: User) -> TrackedIssue:
     """The issue, if this user may see it; a 404 page otherwise (handlers: own department)."""
-    issue = issues.get(session=session, issue_id=issue_id)
+    try:
+        issue = issues.get(session=session, issue_id=issue_id)
+    except NotFoundError:
+        issue = None
     if issue is None or (
         user.role is Role.HANDLER and issue.lead_department_id != user.department_id
     ):
@@ -158,14 +162,6 @@ def describe(event: TimelineEvent, names: dict[int, str], zone: Any) -> str:
     return ""
 
 
-def _actors(session: Session, events: list[TimelineEvent]) -> dict[int, str]:
-    ids = {e.actor_id for e in events if e.actor_id is not None}
-    if not ids:
-        return {}
-    rows = session.execute(select(User.id, User.username).where(User.id.in_(ids)))
-    return {i: name for i, name in rows}
-
-
 @router.get("/issues/{issue_id}")
 def issue_page(
     request: Request,
@@ -182,7 +178,9 @@ def issue_page(
     all_departments = departments.list_departments(session=session)
     names = {d.id: d.name for d in all_departments}
     zone_info = SHANGHAI
-    actors = _actors(session, events)
+    actors = users.usernames(
+        session=session, user_ids={e.actor_id for e in events if e.actor_id is not None}
+    )
     timeline = [
         {
             "event": e,
@@ -198,11 +196,9 @@ def issue_page(
             target = by_id.get((t["event"].payload or {}).get("event_id"))
             if target is not None:
                 t["text"] = f"「{target['label']}」{target['text'][:40]}"
-    links = issues.related(session, issue_id)
+    links = issues.related(session=session, issue_id=issue_id)
     hot_ids = [int(ref) for ref in links["hot_issue"]]
-    hot_rows = (
-        list(session.scalars(select(HotIssue).where(HotIssue.id.in_(hot_ids)))) if hot_ids else []
-    )
+    hot_rows = hot_issues.get_many(session=session, hot_ids=hot_ids)
     posts = list(store.get_many(links["post"][:SAMPLE_POSTS]).values())
     if hot_ids and len(posts) < SAMPLE_POSTS:
         page = store.search(
@@ -210,14 +206,7 @@ def issue_page(
             limit=SAMPLE_POSTS - len(posts),
         )
         posts += [hit.post for hit in page.hits]
-    briefing_rows = list(
-        session.scalars(
-            select(Briefing)
-            .join(BriefingIssue, BriefingIssue.briefing_id == Briefing.id)
-            .where(BriefingIssue.issue_id == issue_id)
-            .order_by(Briefing.at)
-        )
-    )
+    briefing_rows = briefings.of_issue(session=session, issue_id=issue_id)
     supporting = [names.get(int(i), i) for i in links["department"]]
     role = user.role
     office = role in (Role.ADMIN, Role.ANALYST)

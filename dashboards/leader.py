@@ -13,18 +13,15 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy import func, select
 
 from api.auth.models import Role, User
 from api.cache import app_cache
 from api.database import utcnow
 from api.deps import SessionDep, SettingsDep, StoreDep
-from api.issues import clocks
-from api.issues.models import SlaClock, TimelineEvent, TrackedIssue
+from api.issues import clocks, overview
 from api.issues.sla import CLOCK_LABELS, ClockKind
 from api.reports import service as reports
 from core.settings import Settings
@@ -32,7 +29,7 @@ from core.timezone import SHANGHAI
 from dashboards.auth import page_user
 from dashboards.search import districts
 from dashboards.templating import render
-from dashboards.timeline import FINISHED, open_issues, recently_closed
+from dashboards.timeline import open_issues, recently_closed
 from store.models import NEUTRAL_FROM, Interval, PostFilter
 
 router = APIRouter()
@@ -47,37 +44,14 @@ RANKING_SECONDS = 30.0
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="city-figures")
 
 
-def quarter_of(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local.year}Q{(local.month - 1) // 3 + 1}"
-
-
-def recent_quarters(moment: datetime, zone: ZoneInfo, count: int = 4) -> list[str]:
-    local = moment.astimezone(zone)
+def recent_quarters(moment: datetime, count: int = 4) -> list[str]:
+    local = moment.astimezone(SHANGHAI)
     year, q = local.year, (local.month - 1) // 3 + 1
     out = []
     for _ in range(count):
         out.append(f"{year}Q{q}")
         year, q = (year, q - 1) if q > 1 else (year - 1, 4)
     return out
-
-
-def overdue_clocks(session: SessionDep, now: datetime) -> int:
-    """Clocks of open issues past their (planned) due time with nothing said yet."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(SlaClock)
-            .join(TrackedIssue, TrackedIssue.id == SlaClock.issue_id)
-            .where(
-                TrackedIssue.status.not_in(FINISHED),
-                SlaClock.met_at.is_(None),
-                SlaClock.superseded_at.is_(None),
-                SlaClock.due_at < now,
-            )
-        )
-        or 0
-    )
 
 
 @router.get("/leader")
@@ -92,11 +66,11 @@ def leader_page(
     now = utcnow()
     calendar = clocks.calendar(settings)
     rows, open_total = open_issues(session, calendar=calendar, limit=OPEN_SHOWN, now=now)
-    quarters = recent_quarters(now, zone)
+    quarters = recent_quarters(now)
     context = {
         "rows": rows,
         "open_total": open_total,
-        "overdue": overdue_clocks(session, now),
+        "overdue": overview.overdue_clocks(session=session, now=now),
         "closed": recently_closed(session, calendar=calendar),
         "quarter": quarter or quarters[0],
         "quarters": quarters,
@@ -142,7 +116,7 @@ def leader_ranking(
     quarter: Annotated[str, Query(pattern=r"^\d{4}Q[1-4]$")],
 ) -> HTMLResponse:
     """The quarter's department ranking (季度通报) and its on-time rate per clock type."""
-    generation = session.scalar(select(func.max(TimelineEvent.id)))
+    generation = overview.last_change(session=session)
     figures = app_cache(request, "leader-ranking", RANKING_SECONDS).get(
         (quarter, generation), lambda: _ranking(session, settings, quarter)
     )
@@ -153,8 +127,8 @@ def _aggregate(store: Any, filters: PostFilter) -> Any:
     return store.aggregate("", filters=filters, interval=Interval.DAY, top_keywords=0)
 
 
-def _days_up_to(now: datetime, zone: ZoneInfo, days: int) -> tuple[datetime, PostFilter]:
-    today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+def _days_up_to(now: datetime, days: int) -> tuple[datetime, PostFilter]:
+    today = now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=days - 1)
     return start, PostFilter(published_from=start, published_to=today + timedelta(days=1))
 
@@ -166,7 +140,7 @@ def city_trend(store: Any, settings: Settings, now: datetime) -> dict[str, Any]:
     per-thread connections stay few).
     """
     zone = SHANGHAI
-    start, period = _days_up_to(now, zone, TREND_DAYS)
+    start, period = _days_up_to(now, TREND_DAYS)
     negative = period.model_copy(update={"sentiment_max": math.nextafter(NEUTRAL_FROM, 0.0)})
     every, bad = _POOL.map(lambda f: _aggregate(store, f), [period, negative])
     volume = {b.start.astimezone(zone).date(): b.count for b in every.volume}
@@ -185,8 +159,7 @@ def city_trend(store: Any, settings: Settings, now: datetime) -> dict[str, Any]:
 
 def district_figures(store: Any, settings: Settings, now: datetime) -> dict[str, Any]:
     """Posts and their negative share by district over the last 7 days."""
-    zone = SHANGHAI
-    _, period = _days_up_to(now, zone, DISTRICT_DAYS)
+    _, period = _days_up_to(now, DISTRICT_DAYS)
     names = districts(settings)
     by_region = _POOL.map(
         lambda name: _aggregate(store, period.model_copy(update={"regions": [name]})), names

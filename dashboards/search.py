@@ -13,15 +13,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from analysis.routing import load_routing_file
 from api.auth.models import Role, User
 from api.departments import service as departments
 from api.deps import SessionDep, SettingsDep, StoreDep
-from core.configfile import load_when_changed
+from api.sources import service as sources
 from core.errors import InputError
 from core.settings import Settings
 from core.timezone import SHANGHAI
-from crawler.sources import load_sources
 from dashboards.auth import page_user
 from dashboards.templating import KIND_LABELS, SENTIMENT_LABELS, render
 from store.base import PostStore
@@ -142,12 +140,11 @@ Form = Annotated[SearchForm, Depends(search_form)]
 
 
 def districts(settings: Settings) -> list[str]:
-    spec = load_when_changed(settings.analysis.departments_file, load_routing_file)
-    return list(spec.districts)
+    return departments.districts(settings)
 
 
 def source_names(settings: Settings) -> list[str]:
-    return list(load_when_changed(settings.crawler.sources_file, load_sources, missing={}))
+    return sources.names(settings)
 
 
 def run_search(

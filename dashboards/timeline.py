@@ -1,26 +1,22 @@
 """Tracked issues as the pages show them: open issues soonest due first, and each issue's
 clocks and milestones laid out as Gantt-like bars against its due times.
 
-Every query here is bounded: one aggregated query picks the page of issues, one more reads
-their clocks, whatever the number of issues in the tracker.
+The issues and their clocks come from `api.issues.overview`; this module lays them out.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from api.database import utcnow
-from api.departments.models import Department
-from api.issues import clocks
-from api.issues.models import IssueStatus, SlaClock, TrackedIssue
+from api.departments import service as departments
+from api.deps import SessionDep
+from api.issues import clocks, overview
+from api.issues.models import TrackedIssue
 from api.issues.workdays import WorkCalendar
 
-FINISHED = (IssueStatus.CLOSED, IssueStatus.DISMISSED)
+FINISHED = overview.FINISHED
 STATEMENT_KINDS = ("first_statement", "response", "press_conference", "policy_interpretation")
 
 
@@ -77,72 +73,38 @@ class IssueRow:
         return "ok"
 
 
-def department_names(session: Session) -> dict[int, str]:
-    return {i: name for i, name in session.execute(select(Department.id, Department.name))}
-
-
 def open_issues(
-    session: Session,
+    session: SessionDep,
     *,
     calendar: WorkCalendar,
     department_id: int | None = None,
     limit: int = 30,
     now: datetime | None = None,
 ) -> tuple[list[IssueRow], int]:
-    """Issues not closed or dismissed, the one whose next open clock is due soonest first (the
-    overdue ones lead), those with every clock met or none last; and how many are open."""
+    """Issues not closed or dismissed, soonest due first (`overview.open_issues`), with their
+    clocks and bars; and how many are open."""
     now = now or utcnow()
-    next_due = (
-        select(SlaClock.issue_id, func.min(SlaClock.due_at).label("next_due"))
-        .where(SlaClock.met_at.is_(None), SlaClock.superseded_at.is_(None))
-        .group_by(SlaClock.issue_id)
-        .subquery()
-    )
-    where = [TrackedIssue.status.not_in(FINISHED)]
-    if department_id is not None:
-        where.append(TrackedIssue.lead_department_id == department_id)
-    total = session.scalar(select(func.count()).select_from(TrackedIssue).where(*where)) or 0
-    rows = session.execute(
-        select(TrackedIssue, next_due.c.next_due)
-        .outerjoin(next_due, next_due.c.issue_id == TrackedIssue.id)
-        .where(*where)
-        .order_by(next_due.c.next_due.is_(None), next_due.c.next_due, TrackedIssue.id.desc())
-        .limit(limit)
-    ).all()
-    issues = [issue for issue, _ in rows]
-    out = rows_for(session, issues, calendar=calendar, now=now)
-    for row, (_, due) in zip(out, rows, strict=True):
+    found, total = overview.open_issues(session=session, department_id=department_id, limit=limit)
+    out = rows_for(session, [issue for issue, _ in found], calendar=calendar, now=now)
+    for row, (_, due) in zip(out, found, strict=True):
         row.next_due = due
     return out, total
 
 
 def recently_closed(
-    session: Session, *, calendar: WorkCalendar, days: int = 14, limit: int = 10
+    session: SessionDep, *, calendar: WorkCalendar, days: int = 14, limit: int = 10
 ) -> list[IssueRow]:
     now = utcnow()
-    issues = session.scalars(
-        select(TrackedIssue)
-        .where(TrackedIssue.status == IssueStatus.CLOSED)
-        .where(TrackedIssue.closed_at >= now - timedelta(days=days))
-        .order_by(TrackedIssue.closed_at.desc())
-        .limit(limit)
-    ).all()
-    return rows_for(session, list(issues), calendar=calendar, now=now)
+    closed = overview.recently_closed(session=session, now=now, days=days, limit=limit)
+    return rows_for(session, closed, calendar=calendar, now=now)
 
 
 def rows_for(
-    session: Session, issues: list[TrackedIssue], *, calendar: WorkCalendar, now: datetime
+    session: SessionDep, issues: list[TrackedIssue], *, calendar: WorkCalendar, now: datetime
 ) -> list[IssueRow]:
     """The issues with their clocks (one query for all of them) and Gantt bars."""
-    by_issue: dict[int, list[SlaClock]] = defaultdict(list)
-    if issues:
-        for clock in session.scalars(
-            select(SlaClock)
-            .where(SlaClock.issue_id.in_([i.id for i in issues]))
-            .order_by(SlaClock.id)
-        ):
-            by_issue[clock.issue_id].append(clock)
-    names = department_names(session) if issues else {}
+    by_issue = overview.clocks_of(session=session, issue_ids=[i.id for i in issues])
+    names = departments.names(session=session) if issues else {}
     out = []
     for issue in issues:
         read = [clocks.read(c, now, calendar) for c in by_issue.get(issue.id, [])]

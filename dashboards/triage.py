@@ -15,16 +15,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
 
-from api.alerts import service as alerts
-from api.alerts.job import hot_config
-from api.alerts.models import Alert, HotIssue, HotIssuePost
+from api.alerts import service as outbox
+from api.alerts.models import Notification, NotificationKind
 from api.auth.models import Role, User
 from api.departments import service as departments
 from api.deps import SessionDep, SettingsDep, StoreDep
-from api.issues.models import IssueLink, TrackedIssue
+from api.hot_issues import overview
+from api.hot_issues import service as hot_issues
+from api.hot_issues.config import hot_config
+from api.hot_issues.models import HotIssue
+from api.issues import overview as issue_overview
 from dashboards.auth import page_user
 from dashboards.templating import KIND_LABELS, render
 from store.base import PostStore
@@ -49,33 +50,24 @@ class QueueItem:
     issue_id: int | None = None  # the tracked issue it was promoted to
 
 
-def queue(session: Session, store: PostStore, negative_below: float) -> tuple[list[QueueItem], int]:
+def queue(
+    session: SessionDep, store: PostStore, negative_below: float
+) -> tuple[list[QueueItem], int]:
     """The flagged, active hot issues, hottest first, with their breakdowns (a few aggregated
     queries for the whole page, whatever the size of the clusters)."""
-    rows, total = alerts.list_hot(session=session, limit=QUEUE_SIZE)
-    items = {row.id: QueueItem(hot=row) for row in rows}
+    rows, total = hot_issues.list_hot(session=session, limit=QUEUE_SIZE)
+    items = {row.id: QueueItem(hot=row, issue_id=row.issue_id) for row in rows}
     ids = list(items)
     if not ids:
         return [], total
-    negative = case((HotIssuePost.sentiment < negative_below, 1), else_=0)
-    mix = session.execute(
-        select(
-            HotIssuePost.hot_issue_id,
-            HotIssuePost.kind,
-            func.count(),
-            func.count(HotIssuePost.sentiment),
-            func.sum(negative),
-        )
-        .where(HotIssuePost.hot_issue_id.in_(ids))
-        .group_by(HotIssuePost.hot_issue_id, HotIssuePost.kind)
-    ).all()
+    mix = overview.kind_mix(session=session, hot_ids=ids, negative_below=negative_below)
     scored: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for hot_id, kind, count, with_sentiment, negatives in mix:
         items[hot_id].mix.append(
             {"kind": kind, "label": KIND_LABELS.get(kind, kind), "count": count}
         )
         scored[hot_id][0] += with_sentiment
-        scored[hot_id][1] += negatives or 0
+        scored[hot_id][1] += negatives
     for hot_id, item in items.items():
         size = sum(m["count"] for m in item.mix) or 1
         item.mix.sort(key=lambda m: -m["count"])
@@ -84,31 +76,12 @@ def queue(session: Session, store: PostStore, negative_below: float) -> tuple[li
         with_sentiment, negatives = scored[hot_id]
         item.negative_share = negatives / with_sentiment if with_sentiment else None
     _attach_samples(session, store, items)
-    links = session.execute(
-        select(IssueLink.ref, func.min(IssueLink.issue_id))
-        .where(IssueLink.kind == "hot_issue", IssueLink.ref.in_([str(i) for i in ids]))
-        .group_by(IssueLink.ref)
-    ).all()
-    for ref, issue_id in links:
-        items[int(ref)].issue_id = issue_id
     return [items[i] for i in ids], total
 
 
-def _attach_samples(session: Session, store: PostStore, items: dict[int, QueueItem]) -> None:
+def _attach_samples(session: SessionDep, store: PostStore, items: dict[int, QueueItem]) -> None:
     """The newest posts of each hot issue, in one windowed query and one store read."""
-    rank = (
-        func.row_number()
-        .over(partition_by=HotIssuePost.hot_issue_id, order_by=HotIssuePost.published_at.desc())
-        .label("rank")
-    )
-    inner = (
-        select(HotIssuePost.hot_issue_id, HotIssuePost.post_id, HotIssuePost.published_at, rank)
-        .where(HotIssuePost.hot_issue_id.in_(list(items)))
-        .subquery()
-    )
-    picked = session.execute(
-        select(inner.c.hot_issue_id, inner.c.post_id).where(inner.c.rank <= SAMPLES)
-    ).all()
+    picked = overview.newest_members(session=session, hot_ids=list(items), each=SAMPLES)
     posts = store.get_many([post_id for _, post_id in picked])
     for hot_id, post_id in picked:
         post = posts.get(post_id)
@@ -128,16 +101,15 @@ def _attach_samples(session: Session, store: PostStore, items: dict[int, QueueIt
         )
 
 
-def latest_alerts(session: Session) -> list[Alert]:
-    rows, _ = alerts.list_alerts(session=session, limit=ALERTS_SHOWN)
+def latest_alerts(session: SessionDep) -> list[Notification]:
+    """The newest hot-issue alerts."""
+    rows, _ = outbox.list_notifications(
+        session=session, kind=NotificationKind.HOT_ISSUE, limit=ALERTS_SHOWN
+    )
     return rows
 
 
-def recent_issues(session: Session, limit: int = 8) -> list[TrackedIssue]:
-    return list(session.scalars(select(TrackedIssue).order_by(TrackedIssue.id.desc()).limit(limit)))
-
-
-def _queue_context(session: Session, store: PostStore, settings: Any) -> dict[str, Any]:
+def _queue_context(session: SessionDep, store: PostStore, settings: Any) -> dict[str, Any]:
     negative_below = hot_config(settings).score.negative.negative_below
     items, total = queue(session, store, negative_below)
     return {
@@ -159,7 +131,7 @@ def triage_page(
         alerts=shown,
         since=newest,
         seen=newest,
-        issues=recent_issues(session),
+        issues=issue_overview.newest(session=session),
     )
     return render(request, "triage.html", context, user=user)
 
@@ -201,26 +173,23 @@ def sparklines(
 ) -> JSONResponse:
     """Posts per three hours over the 72 hours up to each hot issue's latest post."""
     wanted = [int(i) for i in ids.split(",") if i][: QUEUE_SIZE * 2]
-    hots = session.execute(
-        select(HotIssue.id, HotIssue.first_seen, HotIssue.last_seen).where(HotIssue.id.in_(wanted))
-    ).all()
-    windows = {h: (last - SPARK_WINDOW, last) for h, _first, last in hots}
+    windows = {
+        h: (last - SPARK_WINDOW, last)
+        for h, (_first, last) in overview.spans(session=session, hot_ids=wanted).items()
+    }
     if not windows:
         return JSONResponse({})
     earliest = min(start for start, _ in windows.values())
     counts: dict[int, list[int]] = {h: [0] * SPARK_BUCKETS for h in windows}
-    members = session.execute(
-        select(HotIssuePost.hot_issue_id, HotIssuePost.published_at).where(
-            HotIssuePost.hot_issue_id.in_(list(windows)), HotIssuePost.published_at >= earliest
-        )
-    )
-    for hot_id, published in members:
+    times = overview.post_times(session=session, hot_ids=list(windows), since=earliest)
+    for hot_id, published_times in times.items():
         start, end = windows[hot_id]
-        if published < start or published > end:
-            continue
         width = max((end - start).total_seconds(), 1.0) / SPARK_BUCKETS
-        index = min(SPARK_BUCKETS - 1, int((published - start).total_seconds() // width))
-        counts[hot_id][index] += 1
+        for published in published_times:
+            if published < start or published > end:
+                continue
+            index = min(SPARK_BUCKETS - 1, int((published - start).total_seconds() // width))
+            counts[hot_id][index] += 1
     out = {
         str(h): {
             "from": _iso(windows[h][0]),

@@ -197,13 +197,6 @@ def iter_scan(
         after = page.cursor
 
 
-def shanghai_bucket_start(value: datetime, interval: Interval) -> datetime:
-    local = value.astimezone(SHANGHAI)
-    if interval is Interval.HOUR:
-        return local.replace(minute=0, second=0, microsecond=0)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def retention_cutoff(days: int, now: datetime | None) -> int:
     """The publication time (microseconds) before which retention drops posts."""
     moment = now or datetime.now(SHANGHAI)

@@ -1,17 +1,26 @@
-"""A local HTTP receiver on 127.0.0.1 for alert deliveries: records each POST, fails on demand."""
+"""Local stand-ins for the outside world that notifications go to, on 127.0.0.1: an HTTP
+receiver (webhooks, WeCom, DingTalk) that records each POST and fails on demand, an SMTP server
+that keeps the mail, and a port that refuses connections. Every one listens on a port the
+operating system chose (port 0), so no test races another process for a port."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
+import socket
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 
 @dataclass
@@ -86,3 +95,39 @@ def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
     yield state
     server.shutdown()
     server.server_close()
+
+
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that is bound but never listens: a connection to it is refused,
+    and no other process can take it while the block runs."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+class SmtpServer(Controller):
+    """aiosmtpd on a socket bound to port 0; `messages` holds (sender, recipients, message)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.messages: list[tuple[str, list[str], EmailMessage]] = []
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen()
+        super().__init__(self, hostname="127.0.0.1", port=self._socket.getsockname()[1], **kwargs)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+    def _create_server(self) -> Any:
+        return self.loop.create_server(self._factory_invoker, sock=self._socket)
+
+    def __enter__(self) -> SmtpServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._socket.close()

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from analysis.enrich import PostAnalyzer
 from core.errors import InputError
 from core.timezone import SHANGHAI
 from crawler.pipeline import analyse_new
@@ -44,7 +45,11 @@ class LoadReport:
         return len(self.rejected)
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | Rejected]]:
+# A line of a file: its parsed object, or why it could not be read.
+Row = dict[str, Any] | Rejected
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
     """Each line as a dict, or as a `Rejected` when it is not a JSON object."""
     try:
         handle = path.open(encoding="utf-8")
@@ -67,9 +72,9 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | Rejected]]:
 
 def load_posts(
     store: PostStore,
-    rows: Iterable[tuple[int, dict[str, Any] | Rejected]],
+    rows: Iterable[tuple[int, Row]],
     *,
-    analyse: bool = True,
+    analyzer: PostAnalyzer | None,
     quarantine_dir: Path | None = None,
     label: str = "posts",
     progress: Callable[[int], None] | None = None,
@@ -83,10 +88,10 @@ def load_posts(
             continue
         batch.append((number, row))
         if len(batch) >= BATCH:
-            _flush(store, batch, report, analyse, progress)
+            _flush(store, batch, report, analyzer, progress)
             batch = []
     if batch:
-        _flush(store, batch, report, analyse, progress)
+        _flush(store, batch, report, analyzer, progress)
     if report.rejected and quarantine_dir is not None:
         report.quarantine = _quarantine(quarantine_dir, label, report.rejected)
     return report
@@ -96,7 +101,7 @@ def _flush(
     store: PostStore,
     batch: list[tuple[int, dict[str, Any]]],
     report: LoadReport,
-    analyse: bool,
+    analyzer: PostAnalyzer | None,
     progress: Callable[[int], None] | None,
 ) -> None:
     valid: list[tuple[int, Post]] = []
@@ -107,8 +112,8 @@ def _flush(
             raw = json.dumps(row, ensure_ascii=False)
             report.rejected.append(Rejected(number, describe_validation_error(exc), raw))
     posts = [post for _, post in valid]
-    if analyse and posts:
-        analyse_new(store, posts)
+    if analyzer is not None and posts:
+        analyse_new(store, posts, analyzer)
     result = store.upsert(posts)
     for failure in result.failures:
         number, post = valid[failure.index]

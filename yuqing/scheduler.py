@@ -12,12 +12,19 @@ from typing import Any
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.orm import Session, sessionmaker
 
+from api.alerts.service import deliver_due
+from api.database import unit_of_work
+from api.hot_issues.job import Job
+from api.issues.warnings import check_clocks
+from api.reports import daily, documents
 from core.settings import Settings
 from core.timezone import ZONE_NAME
 from crawler.sources import load_sources
 from store import open_store
 from store.base import PostStore
+from yuqing import wiring
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +57,7 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
         _logged("clock warnings", _clock_warnings(settings)),
         IntervalTrigger(seconds=60, timezone=ZONE_NAME),
         id="clock-warnings",
-        name="warn before and at each SLA deadline",
+        name="warn before and at each SLA deadline; deliver waiting notifications",
         **JOB_DEFAULTS,
     )
     hour, minute = (int(part) for part in settings.reports.daily_at.split(":"))
@@ -82,49 +89,44 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
 
 def _analysis_pass(settings: Settings) -> Callable[[], str]:
     """The clustering job, in this process (it is pure Python; no reactor to restart)."""
-    from yuqing.analysis_job import make_job, summary
-
-    job = None
+    job: Job | None = None
 
     def run() -> str:
         nonlocal job
         if job is None:
-            job = make_job(settings)
-        return summary(job.run())
+            job = wiring.clustering_job(settings)
+        return wiring.summary(job.run())
 
     return run
 
 
 def _clock_warnings(settings: Settings) -> Callable[[], str]:
-    from api.database import make_engine, make_session_factory, migrate
-    from api.issues.warnings import check_clocks
-
-    factory = None
+    """Raise the deadline warnings due, then deliver what the outbox holds (warnings raised
+    now, and any that a channel has not accepted yet)."""
+    factory: sessionmaker[Session] | None = None
 
     def run() -> str:
         nonlocal factory
         if factory is None:
-            engine = make_engine(settings.database.url)
-            migrate(engine)
-            factory = make_session_factory(engine)
-        return f"{check_clocks(factory, settings)} warnings sent"
+            factory = wiring.tracker(settings)
+        raised = check_clocks(factory, settings)
+        delivered = deliver_due(factory=factory, settings=settings.alerts)
+        return (
+            f"{raised} warnings raised; {delivered.sent} notifications sent,"
+            f" {delivered.failed} waiting for a retry"
+        )
 
     return run
 
 
 def _daily_brief(settings: Settings, store: PostStore) -> Callable[[], str]:
     """The previous day's brief as DOCX and XLSX in the reports directory."""
-    from api.database import make_engine, make_session_factory, migrate, unit_of_work
-    from api.reports import daily, documents
-
-    factory = None
+    factory: sessionmaker[Session] | None = None
 
     def run() -> str:
         nonlocal factory
         if factory is None:
-            engine = make_engine(settings.database.url)
-            migrate(engine)
-            factory = make_session_factory(engine)
+            factory = wiring.tracker(settings)
         with unit_of_work(factory) as session:
             brief = daily.build(
                 session=session, store=store, settings=settings, day=daily.default_day(settings)

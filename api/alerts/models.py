@@ -1,12 +1,14 @@
-"""Hot issues (clusters of posts), their members, the clustering job's cursor, and alerts."""
+"""The outbox: every notification the office sends (hot-issue alerts, deadline warnings), and
+each channel's delivery of it."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,105 +16,68 @@ from api.database import Base, UTCDateTime, utcnow
 
 _JSON = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
-# Triage status, set by analysts (the job sets new, and merged on an analyst's merge).
-HOT_STATUSES = ("new", "watching", "promoted", "dismissed", "merged")
+
+class NotificationKind(StrEnum):
+    HOT_ISSUE = "hot_issue"  # a hot issue crossed the alert threshold (舆情预警)
+    CLOCK_WARNING = "clock_warning"  # a deadline is near or has passed (时限预警)
 
 
-class HotIssue(Base):
-    """One topic cluster: its centroid, its label and its latest hot score."""
-
-    __tablename__ = "hot_issues"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
-    # False once no post has joined for the expiry window; expired clusters take no new posts.
-    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
-    merged_into: Mapped[int | None] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(500), default="")
-    keywords: Mapped[list[str]] = mapped_column(_JSON, default=list)
-    centroid: Mapped[dict[str, float]] = mapped_column(_JSON, default=dict)
-    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
-    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    score: Mapped[float] = mapped_column(Float, default=0.0, index=True)
-    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    signals: Mapped[list[dict[str, Any]]] = mapped_column(_JSON, default=list)
-    explanation: Mapped[list[str]] = mapped_column(_JSON, default=list)
-    stats: Mapped[dict[str, Any]] = mapped_column(_JSON, default=dict)
-    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # First time the score reached the alert threshold; kept while the topic lasts.
-    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The score and the explanation at the moment it was flagged.
-    flag_score: Mapped[float | None] = mapped_column(Float)
-    flag_explanation: Mapped[list[str]] = mapped_column(_JSON, default=list)
-    note: Mapped[str | None] = mapped_column(Text)  # the reason given when dismissed
-    # Set once an analyst changed the cluster (status, merge, split): the job no longer
-    # merges it with similar clusters on its own.
-    curated: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+class Level(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
 
 
-class HotIssuePost(Base):
-    """A post's membership of a cluster, with what the score needs about the post."""
+class DeliveryStatus(StrEnum):
+    """Where a notification stands. Only `sent` means every channel has accepted it."""
 
-    __tablename__ = "hot_issue_posts"
-
-    post_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    hot_issue_id: Mapped[int] = mapped_column(ForeignKey("hot_issues.id"), index=True)
-    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    source: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(20))
-    title: Mapped[str] = mapped_column(String(300), default="")
-    sentiment: Mapped[float | None] = mapped_column(Float)
-    engagement: Mapped[int] = mapped_column(Integer, default=0)
-    official: Mapped[bool] = mapped_column(Boolean, default=False)
-    author: Mapped[str | None] = mapped_column(String(200))
-    sensitive: Mapped[list[str]] = mapped_column(_JSON, default=list)
-    # The post near-duplicates an earlier one (a repost or a copy): copies signal a campaign.
-    copy: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Set when an analyst split the post off: the job never moves it again.
-    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    PENDING = "pending"  # waiting for its first delivery pass
+    HELD = "held"  # quiet hours: waits until `due_at`
+    FAILED = "failed"  # some channel has not accepted it yet; retried on later passes
+    SENT = "sent"  # every channel that wants it has accepted it
+    LOGGED = "logged"  # no channel is configured: written to the log only
 
 
-class AnalysisState(Base):
-    """Small named values the clustering job keeps between runs (its scan cursor)."""
-
-    __tablename__ = "analysis_state"
-
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    value: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+# Statuses the delivery pass still works on.
+OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.HELD, DeliveryStatus.FAILED)
 
 
-class Alert(Base):
-    """A hot issue crossing the threshold, and where its delivery stands."""
+class Notification(Base):
+    """One message to the people on duty, rendered for each channel from these fields."""
 
-    __tablename__ = "alerts"
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_due_at", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    hot_issue_id: Mapped[int] = mapped_column(ForeignKey("hot_issues.id"), index=True)
-    level: Mapped[str] = mapped_column(String(10))  # normal | urgent
-    score: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    # What it is about: a hot issue's id, or the tracked issue's id for a clock warning.
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    level: Mapped[str] = mapped_column(String(10))
     title: Mapped[str] = mapped_column(String(500))
-    explanation: Mapped[list[str]] = mapped_column(_JSON, default=list)
+    # (label, value) pairs shown as the message's facts, in order.
+    facts: Mapped[list[list[str]]] = mapped_column(_JSON, default=list)
+    # The lines that say why (the signals that fired, the deadline that is near).
+    body: Mapped[list[str]] = mapped_column(_JSON, default=list)
+    # Where to read more, a path under the product's address (/issues/7).
+    link: Mapped[str | None] = mapped_column(String(500))
+    # The same facts for machines (the webhook's JSON), with their own types.
+    data: Mapped[dict[str, Any]] = mapped_column(_JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    # pending -> sent | failed (retried on later passes) | held (quiet hours) | logged (no channel)
-    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default=DeliveryStatus.PENDING)
     passes: Mapped[int] = mapped_column(Integer, default=0)
+    # A delivery pass that took this notification holds it until then (several workers).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-class AlertDelivery(Base):
-    """One delivery attempt series of one alert to one channel."""
+class NotificationDelivery(Base):
+    """One pass's attempts to deliver one notification to one channel."""
 
-    __tablename__ = "alert_deliveries"
+    __tablename__ = "notification_deliveries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), index=True)
     channel: Mapped[str] = mapped_column(String(100))
     ok: Mapped[bool] = mapped_column(Boolean)
     attempts: Mapped[int] = mapped_column(Integer)
@@ -123,96 +88,34 @@ class AlertDelivery(Base):
 # -- response shapes ----------------------------------------------------------------------------
 
 
-class SignalRead(BaseModel):
-    name: str
-    fired: bool
-    points: float
-    detail: dict[str, Any]
-    text: str
-
-
-class MemberRead(BaseModel):
+class DeliveryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    post_id: str
-    published_at: datetime
-    source: str
-    kind: str
-    title: str
-    sentiment: float | None
-    engagement: int
-    official: bool
+    channel: str
+    ok: bool
+    attempts: int
+    error: str | None
+    finished_at: datetime
 
 
-class HotIssueRead(BaseModel):
+class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    status: str
-    active: bool
+    kind: NotificationKind
+    subject_id: int
+    level: Level
     title: str
-    keywords: list[str]
-    size: int
-    score: float
-    urgent: bool
-    first_seen: datetime
-    last_seen: datetime
-    flagged_at: datetime | None
-    flag_score: float | None
-    flag_explanation: list[str]
-    scored_at: datetime | None
-    explanation: list[str]
-    signals: list[SignalRead]
-    stats: dict[str, Any]
-    note: str | None
-    merged_into: int | None
-
-
-class HotIssueDetail(HotIssueRead):
-    members: list[MemberRead]
-
-
-class HotIssuePage(BaseModel):
-    items: list[HotIssueRead]
-    total: int
-
-
-class DismissRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class MergeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    other_ids: list[int] = Field(min_length=1, max_length=100)
-
-
-class SplitRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    post_ids: list[str] = Field(min_length=1, max_length=1000)
-
-
-class StatusRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: str = Field(pattern="^(new|watching|promoted)$")
-
-
-class AlertRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    hot_issue_id: int
-    level: str
-    score: float
-    title: str
-    explanation: list[str]
+    facts: list[list[str]]
+    body: list[str]
+    link: str | None
     created_at: datetime
-    status: str
     due_at: datetime
+    status: DeliveryStatus
     passes: int
     delivered_at: datetime | None
     last_error: str | None
+
+
+class NotificationDetail(NotificationRead):
+    deliveries: list[DeliveryRead]

@@ -1,229 +1,251 @@
-"""Reading hot issues and alerts, and the analysts' changes to clusters.
+"""The outbox. A notification is written in the same transaction as the change that caused it
+(a hot issue flagged, a deadline near), so none is lost and none is sent for a change that was
+rolled back. Delivery passes then send every due notification to the channels that have not
+accepted it yet, record each channel's outcome, and retry the rest on later passes until every
+channel has accepted it.
 
-Every change runs under the clustering lease and bumps the generation, so the job reloads its
-clusters before its next page and never writes over an analyst's change.
-"""
+Several processes may run delivery passes at once: each takes a notification with a
+conditional UPDATE (a claim that lapses after `CLAIM_SECONDS`), so no message goes out twice
+from two workers."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from analysis.clustering import Cluster, Clusterer
-from api.alerts.job import (
-    bump_generation,
-    cluster_of,
-    hot_config,
-    lease,
-    post_title,
-    post_vector,
-    store_cluster,
-    write_cluster_ids,
-)
+from api.alerts import channels
 from api.alerts.models import (
-    Alert,
-    HotIssue,
-    HotIssueDetail,
-    HotIssuePost,
-    HotIssueRead,
-    MemberRead,
+    OPEN_STATUSES,
+    DeliveryStatus,
+    Level,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
 )
-from api.database import unit_of_work
-from core.errors import ConflictError, InputError, NotFoundError
-from core.settings import Settings
-from store.base import PostStore
+from api.alerts.render import Message, headline
+from api.database import unit_of_work, utcnow
+from core.errors import NotFoundError
+from core.settings import AlertSettings
 
-MAX_MEMBERS = 200
+log = logging.getLogger(__name__)
+
+# How long a delivery pass may hold a notification before another pass may take it over.
+CLAIM_SECONDS = 300
+# Notifications one pass takes at most; the rest wait for the next pass.
+PASS_LIMIT = 200
 
 
-def list_hot(
+def enqueue(
     *,
     session: Session,
-    include_all: bool = False,
-    status: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[HotIssue], int]:
-    """Flagged clusters, hottest first; `include_all` adds expired and dismissed ones."""
-    q = select(HotIssue).where(HotIssue.flagged_at.is_not(None), HotIssue.status != "merged")
-    if not include_all:
-        q = q.where(HotIssue.active.is_(True), HotIssue.status != "dismissed")
-    if status:
-        q = q.where(HotIssue.status == status)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(
-        q.order_by(HotIssue.score.desc(), HotIssue.id).limit(limit).offset(offset)
-    ).all()
-    return list(rows), total
-
-
-def get(session: Session, hot_id: int) -> HotIssue:
-    row = session.get(HotIssue, hot_id)
-    if row is None:
-        raise NotFoundError(f"no hot issue {hot_id}")
+    kind: NotificationKind,
+    subject_id: int,
+    level: Level,
+    title: str,
+    facts: Sequence[tuple[str, str]],
+    body: Sequence[str],
+    link: str | None,
+    data: dict[str, Any],
+    now: datetime,
+    due_at: datetime | None = None,
+) -> Notification:
+    """Put a notification in the outbox, in the caller's transaction. One due later than `now`
+    (quiet hours) is held until then."""
+    held = due_at is not None and due_at > now
+    row = Notification(
+        kind=kind.value,
+        subject_id=subject_id,
+        level=level.value,
+        title=title[:500],
+        facts=[[label, value] for label, value in facts],
+        body=list(body),
+        link=link,
+        data=data,
+        created_at=now,
+        due_at=due_at if held and due_at is not None else now,
+        status=DeliveryStatus.HELD if held else DeliveryStatus.PENDING,
+        passes=0,
+    )
+    session.add(row)
+    session.flush()
     return row
 
 
-def members(session: Session, hot_id: int, limit: int = MAX_MEMBERS) -> list[HotIssuePost]:
-    return list(
-        session.scalars(
-            select(HotIssuePost)
-            .where(HotIssuePost.hot_issue_id == hot_id)
-            .order_by(HotIssuePost.published_at.desc())
-            .limit(limit)
+def message_of(row: Notification) -> Message:
+    return Message(
+        kind=row.kind,
+        subject_id=row.subject_id,
+        level=row.level,
+        title=row.title,
+        facts=[(label, value) for label, value in row.facts],
+        body=list(row.body),
+        created_at=row.created_at,
+        link=row.link,
+        data=dict(row.data or {}),
+    )
+
+
+@dataclass
+class DeliveryPass:
+    """What one delivery pass did."""
+
+    sent: int = 0
+    failed: int = 0
+    logged: int = 0
+    deliveries_ok: int = 0
+    deliveries_failed: int = 0
+
+
+def deliver_due(
+    *,
+    factory: sessionmaker[Session],
+    settings: AlertSettings,
+    now: datetime | None = None,
+    wait_seconds: float = 0.5,
+) -> DeliveryPass:
+    """Send every notification that is due to each channel that has not accepted it yet."""
+    now = now or utcnow()
+    outcome = DeliveryPass()
+    with unit_of_work(factory) as session:
+        due = session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.status.in_(OPEN_STATUSES),
+                Notification.due_at <= now,
+                Notification.claimed_until.is_(None) | (Notification.claimed_until < now),
+            )
+            .order_by(Notification.id)
+            .limit(PASS_LIMIT)
+        ).all()
+    for notification_id in due:
+        claimed = _claim(factory, notification_id, now)
+        if claimed is None:
+            continue  # another pass took it
+        message, accepted = claimed
+        wanted = [c for c in settings.channels if channels.wants(c, message)]
+        todo = [c for c in wanted if c.name not in accepted]
+        results = channels.deliver_all(todo, message, settings.attempts, wait_seconds=wait_seconds)
+        status = _record(factory, notification_id, message, results, bool(wanted), settings, now)
+        outcome.deliveries_ok += sum(r.ok for r in results)
+        outcome.deliveries_failed += sum(not r.ok for r in results)
+        if status is DeliveryStatus.SENT:
+            outcome.sent += 1
+        elif status is DeliveryStatus.FAILED:
+            outcome.failed += 1
+        else:
+            outcome.logged += 1
+    return outcome
+
+
+def _claim(
+    factory: sessionmaker[Session], notification_id: int, now: datetime
+) -> tuple[Message, set[str]] | None:
+    """Take the notification for this pass; with the channels that accepted it before."""
+    with unit_of_work(factory) as session:
+        taken = session.execute(
+            update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.status.in_(OPEN_STATUSES),
+                Notification.claimed_until.is_(None) | (Notification.claimed_until < now),
+            )
+            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+        ).rowcount
+        if not taken:
+            return None
+        row = session.get(Notification, notification_id)
+        assert row is not None  # claimed just now
+        accepted = set(
+            session.scalars(
+                select(NotificationDelivery.channel).where(
+                    NotificationDelivery.notification_id == notification_id,
+                    NotificationDelivery.ok.is_(True),
+                )
+            )
         )
-    )
+        return message_of(row), accepted
 
 
-def detail(session: Session, row: HotIssue, limit: int = MAX_MEMBERS) -> HotIssueDetail:
-    base = HotIssueRead.model_validate(row).model_dump()
-    return HotIssueDetail(
-        **base, members=[MemberRead.model_validate(m) for m in members(session, row.id, limit)]
-    )
+def _record(
+    factory: sessionmaker[Session],
+    notification_id: int,
+    message: Message,
+    results: list[channels.DeliveryResult],
+    any_channel: bool,
+    settings: AlertSettings,
+    now: datetime,
+) -> DeliveryStatus:
+    """Record each channel's outcome and where the notification stands; release the claim."""
+    with unit_of_work(factory) as session:
+        row = session.get(Notification, notification_id)
+        assert row is not None
+        row.passes += 1
+        row.claimed_until = None
+        for r in results:
+            session.add(
+                NotificationDelivery(
+                    notification_id=notification_id,
+                    channel=r.channel,
+                    ok=r.ok,
+                    attempts=r.attempts,
+                    error=r.error,
+                    finished_at=r.finished_at,
+                )
+            )
+        failed = [r for r in results if not r.ok]
+        if not any_channel:
+            row.status = DeliveryStatus.LOGGED
+            log.warning("%s (no alert channel takes it; see alerts.channels)", headline(message))
+        elif failed:
+            row.status = DeliveryStatus.FAILED
+            row.last_error = "; ".join(f"{r.channel}: {r.error}" for r in failed)
+            slow = row.passes >= settings.fast_retries
+            row.due_at = now + timedelta(minutes=settings.slow_retry_minutes if slow else 0)
+            log.error("notification %s not delivered: %s", notification_id, row.last_error)
+        else:
+            row.status = DeliveryStatus.SENT
+            row.delivered_at = utcnow()
+            row.last_error = None
+        return DeliveryStatus(row.status)
 
 
-def list_alerts(*, session: Session, limit: int = 50, offset: int = 0) -> tuple[list[Alert], int]:
-    total = session.scalar(select(func.count()).select_from(Alert)) or 0
-    rows = session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit).offset(offset))
+# -- reading ------------------------------------------------------------------------------------
+
+
+def list_notifications(
+    *,
+    session: Session,
+    kind: NotificationKind | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Notification], int]:
+    """The newest notifications first, and how many there are in all."""
+    query = select(Notification)
+    if kind is not None:
+        query = query.where(Notification.kind == kind.value)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Notification.id.desc()).limit(limit).offset(offset)).all()
     return list(rows), total
 
 
-# -- analysts' changes --------------------------------------------------------------------------
+def get(*, session: Session, notification_id: int) -> Notification:
+    row = session.get(Notification, notification_id)
+    if row is None:
+        raise NotFoundError(f"no notification {notification_id}")
+    return row
 
 
-def set_status(factory: sessionmaker[Session], hot_id: int, status: str) -> None:
-    with lease(factory), unit_of_work(factory) as session:
-        row = get(session, hot_id)
-        if row.status == "merged":
-            raise ConflictError(f"hot issue {hot_id} was merged into {row.merged_into}")
-        row.status, row.curated = status, True
-        bump_generation(session)
-
-
-def dismiss(factory: sessionmaker[Session], hot_id: int, reason: str) -> None:
-    """Dismissed clusters keep absorbing their topic's posts but never alert again."""
-    with lease(factory), unit_of_work(factory) as session:
-        row = get(session, hot_id)
-        if row.status == "merged":
-            raise ConflictError(f"hot issue {hot_id} was merged into {row.merged_into}")
-        row.status, row.note, row.curated = "dismissed", reason, True
-        bump_generation(session)
-
-
-def merge(
-    factory: sessionmaker[Session],
-    store: PostStore,
-    settings: Settings,
-    hot_id: int,
-    other_ids: list[int],
-) -> None:
-    """Move the members of `other_ids` into `hot_id`; the others become `merged`."""
-    if hot_id in other_ids:
-        raise InputError("a hot issue cannot be merged into itself")
-    params = hot_config(settings).clustering.params()
-    with lease(factory), unit_of_work(factory) as session:
-        target = get(session, hot_id)
-        if target.status == "merged":
-            raise ConflictError(f"hot issue {hot_id} was merged into {target.merged_into}")
-        others = [get(session, i) for i in other_ids]
-        for other in others:
-            if other.status == "merged":
-                raise ConflictError(f"hot issue {other.id} was already merged")
-        into = cluster_of(target)
-        clusterer = Clusterer([], params)
-        moved: list[str] = []
-        for other in others:
-            clusterer.merge(into, cluster_of(other))
-            moved += session.scalars(
-                select(HotIssuePost.post_id).where(HotIssuePost.hot_issue_id == other.id)
-            ).all()
-            session.execute(
-                update(HotIssuePost)
-                .where(HotIssuePost.hot_issue_id == other.id)
-                .values(hot_issue_id=target.id)
-            )
-            other.status, other.merged_into, other.active = "merged", target.id, False
-        store_cluster(target, into)
-        target.active, target.curated = True, True
-        target.scored_at = None  # rescored on the next pass
-        bump_generation(session)
-        write_cluster_ids(store, moved, target.id)
-
-
-def split(
-    factory: sessionmaker[Session],
-    store: PostStore,
-    settings: Settings,
-    hot_id: int,
-    post_ids: list[str],
-) -> int:
-    """Move posts out of `hot_id` into a new cluster of their own; returns the new id.
-
-    The split-off posts are pinned: later passes never move them. Both centroids are rebuilt
-    from their members' words.
-    """
-    with lease(factory), unit_of_work(factory) as session:
-        source = get(session, hot_id)
-        rows = session.scalars(
-            select(HotIssuePost).where(
-                HotIssuePost.hot_issue_id == hot_id, HotIssuePost.post_id.in_(post_ids)
-            )
-        ).all()
-        missing = sorted(set(post_ids) - {r.post_id for r in rows})
-        if missing:
-            raise InputError(f"not members of hot issue {hot_id}: {', '.join(missing[:10])}")
-        if len(rows) == source.size:
-            raise InputError("a split must leave at least one post behind")
-        now = datetime.now(UTC)
-        first = min(r.published_at for r in rows)
-        new = HotIssue(
-            title=rows[0].title,
-            keywords=[],
-            centroid={},
-            as_of=first,
-            first_seen=first,
-            last_seen=first,
-            size=0,
-            signals=[],
-            explanation=[],
-            stats={},
-            status="new",
-            note=f"从热点 {hot_id} 拆分",
-            curated=True,
+def deliveries(*, session: Session, notification_id: int) -> list[NotificationDelivery]:
+    return list(
+        session.scalars(
+            select(NotificationDelivery)
+            .where(NotificationDelivery.notification_id == notification_id)
+            .order_by(NotificationDelivery.id)
         )
-        session.add(new)
-        session.flush()
-        for r in rows:
-            r.hot_issue_id, r.pinned, r.added_at = new.id, True, now
-        session.flush()
-        source.curated = True
-        for row in (source, new):
-            ids = session.scalars(
-                select(HotIssuePost.post_id).where(HotIssuePost.hot_issue_id == row.id)
-            ).all()
-            _rebuild(row, store, settings, list(ids))
-            row.scored_at = None
-        bump_generation(session)
-        write_cluster_ids(store, [r.post_id for r in rows], new.id)
-        return new.id
-
-
-def _rebuild(row: HotIssue, store: PostStore, settings: Settings, post_ids: list[str]) -> None:
-    posts = []
-    for i in range(0, len(post_ids), 500):
-        posts += store.get_many(post_ids[i : i + 500]).values()
-    posts.sort(key=lambda p: p.published_at)
-    if not posts:
-        return
-    first = posts[0].published_at
-    cluster = Cluster(row.id, {}, first, first, first, 0)
-    clusterer = Clusterer([], hot_config(settings).clustering.params())
-    ignore = hot_config(settings).clustering.common_words
-    for post in posts:
-        clusterer.add(cluster, post_vector(post, ignore), post.published_at)
-    store_cluster(row, cluster)
-    row.size = len(post_ids)
-    if row.size == 1 or not row.title:
-        row.title = post_title(posts[0])
+    )

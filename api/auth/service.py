@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Role, User
 from api.departments.models import Department
-from core.errors import AuthError, ConfigError, ConflictError, InputError
+from core.errors import AuthError, ConfigError, ConflictError, InputError, NotFoundError
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,12 +42,24 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
-def get(*, session: Session, user_id: int) -> User | None:
-    return session.get(User, user_id)
+def get(*, session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"user {user_id} does not exist")
+    return user
 
 
-def get_by_username(*, session: Session, username: str) -> User | None:
+def find_by_username(*, session: Session, username: str) -> User | None:
+    """The account with this user name (any case), if there is one."""
     return session.scalar(select(User).where(User.username == normalize_username(username)))
+
+
+def usernames(*, session: Session, user_ids: set[int]) -> dict[int, str]:
+    """The user names of these accounts by id."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
+    return {i: name for i, name in rows}
 
 
 def list_users(*, session: Session) -> list[User]:
@@ -78,7 +90,7 @@ def create_user(
         raise InputError(f"department {department_id} does not exist")
     if role is Role.HANDLER and department_id is None:
         raise InputError("a handler must belong to a department")
-    if get_by_username(session=session, username=name) is not None:
+    if find_by_username(session=session, username=name) is not None:
         raise ConflictError(f"the username {name!r} is taken")
     user = User(
         username=name,
@@ -94,7 +106,7 @@ def create_user(
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
     """The active user with this username and password, or None."""
-    user = get_by_username(session=session, username=username)
+    user = find_by_username(session=session, username=username)
     if user is None or not user.is_active:
         # Verify anyway, so the answer takes as long whether or not the user exists.
         verify_password(password, _dummy_hash())
@@ -114,7 +126,7 @@ def ensure_admin(*, session: Session, settings: Settings) -> User | None:
     """
     if session.scalar(select(User.id).where(User.role == Role.ADMIN).limit(1)) is not None:
         return None
-    if get_by_username(session=session, username=ADMIN_USERNAME) is not None:
+    if find_by_username(session=session, username=ADMIN_USERNAME) is not None:
         log.warning(
             "no admin exists and the username %r belongs to a non-admin; not creating one",
             ADMIN_USERNAME,

@@ -21,7 +21,7 @@ from api.auth.models import (
     UserRead,
 )
 from api.deps import CurrentUser, SessionDep, SettingsDep, api_token_in_use, require_roles
-from core.errors import AuthError, ForbiddenError, InputError
+from core.errors import AuthError, ForbiddenError, InputError, NotFoundError
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -90,10 +90,10 @@ def create_api_token(
     if body.user_id is not None and body.user_id != user.id:
         if user.role is not Role.ADMIN:
             raise ForbiddenError("only an admin may create API tokens for another user")
-        found = service.get(session=session, user_id=body.user_id)
-        if found is None:
-            raise InputError(f"user {body.user_id} does not exist")
-        owner = found
+        try:
+            owner = service.get(session=session, user_id=body.user_id)
+        except NotFoundError as exc:
+            raise InputError(str(exc)) from exc
     row, token = api_tokens.create(
         session=session, user=owner, name=body.name, expires_at=body.expires_at
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,8 +14,10 @@ from api.auth.models import User
 from api.briefings.models import MEETS, Briefing, BriefingIssue, BriefingKind
 from api.database import utcnow
 from api.issues import clocks
+from api.issues import service as issues
 from api.issues.models import IssueStatus, TimelineEvent, TrackedIssue
 from core.errors import InputError, NotFoundError
+from core.settings import Settings
 
 
 def create(
@@ -44,14 +47,14 @@ def create(
     return briefing
 
 
-def get(session: Session, briefing_id: int) -> Briefing:
+def get(*, session: Session, briefing_id: int) -> Briefing:
     briefing = session.get(Briefing, briefing_id)
     if briefing is None:
         raise NotFoundError(f"no briefing {briefing_id}")
     return briefing
 
 
-def issue_ids(session: Session, briefing_id: int) -> list[int]:
+def issue_ids(*, session: Session, briefing_id: int) -> list[int]:
     return list(
         session.scalars(
             select(BriefingIssue.issue_id)
@@ -74,14 +77,17 @@ def list_briefings(
     return list(rows), total
 
 
-def link(*, session: Session, briefing: Briefing, ids: list[int], actor: User) -> None:
+def link(
+    *, session: Session, briefing: Briefing, ids: list[int], actor: User, settings: Settings
+) -> None:
     """Link issues; each linked issue's matching clocks are met at the briefing's time."""
     kinds = MEETS[BriefingKind(briefing.kind)]
-    already = set(issue_ids(session, briefing.id))
+    already = set(issue_ids(session=session, briefing_id=briefing.id))
     for issue_id in dict.fromkeys(ids):
         issue = session.get(TrackedIssue, issue_id)
         if issue is None:
             raise InputError(f"issue {issue_id} does not exist")
+        session.flush()  # so the version read below is the row's
         if issue_id in already:
             continue
         session.add(BriefingIssue(briefing_id=briefing.id, issue_id=issue_id, linked_by=actor.id))
@@ -102,24 +108,20 @@ def link(*, session: Session, briefing: Briefing, ids: list[int], actor: User) -
         )
         clocks.meet(session, issue, kinds, briefing.at, f"briefing:{briefing.id}", actor.id)
         if issue.status is IssueStatus.ASSIGNED:
-            now = utcnow()
-            issue.status, issue.updated_at = IssueStatus.RESPONDED, now
-            session.add(
-                TimelineEvent(
-                    issue_id=issue_id,
-                    actor_id=actor.id,
-                    at=now,
-                    type="status_changed",
-                    payload={
-                        "changes": {"status": {"from": "assigned", "to": "responded"}},
-                        "by": f"briefing:{briefing.id}",
-                    },
-                )
+            # The statement answers the issue: the same transition a person would make.
+            issues.update_issue(
+                session=session,
+                issue_id=issue_id,
+                expected_version=issue.version,
+                changes={"status": IssueStatus.RESPONDED},
+                actor=actor,
+                cause=f"briefing:{briefing.id}",
+                settings=settings,
             )
     session.flush()
 
 
-def first_statement_at(session: Session, issue_id: int) -> datetime | None:
+def first_statement_at(*, session: Session, issue_id: int) -> datetime | None:
     """When the office first spoke on the issue: its earliest linked briefing."""
     return session.scalar(
         select(func.min(Briefing.at))
@@ -129,13 +131,13 @@ def first_statement_at(session: Session, issue_id: int) -> datetime | None:
 
 
 def response_effect(
-    session: Session, issue_id: int, hot_ids: list[int], negative_below: float
+    *, session: Session, issue_id: int, hot_ids: list[int], negative_below: float
 ) -> dict[str, Any]:
     """Volume and negative share of the linked hot issues' posts in the 24 hours before and
     after the first statement, with an hourly series for the chart."""
-    from api.alerts.models import HotIssuePost
+    from api.hot_issues.models import HotIssuePost
 
-    spoke = first_statement_at(session, issue_id)
+    spoke = first_statement_at(session=session, issue_id=issue_id)
     if spoke is None:
         return {"first_statement_at": None, "before": None, "after": None, "hourly": []}
     spoke = spoke.astimezone(UTC)
@@ -165,3 +167,43 @@ def response_effect(
         "after": summary(sides["after"]),
         "hourly": [{"hour": h, **summary(v)} for h, v in sorted(hourly.items())],
     }
+
+
+def linked_issues(*, session: Session, briefing_ids: list[int]) -> dict[int, list[TrackedIssue]]:
+    """The issues each briefing answers, by briefing id, in one query."""
+    out: dict[int, list[TrackedIssue]] = defaultdict(list)
+    if not briefing_ids:
+        return out
+    rows = session.execute(
+        select(BriefingIssue.briefing_id, TrackedIssue)
+        .join(TrackedIssue, TrackedIssue.id == BriefingIssue.issue_id)
+        .where(BriefingIssue.briefing_id.in_(briefing_ids))
+        .order_by(TrackedIssue.id)
+    )
+    for briefing_id, issue in rows:
+        out[briefing_id].append(issue)
+    return out
+
+
+def of_issue(*, session: Session, issue_id: int) -> list[Briefing]:
+    """The briefings linked to an issue, oldest first."""
+    return list(
+        session.scalars(
+            select(Briefing)
+            .join(BriefingIssue, BriefingIssue.briefing_id == Briefing.id)
+            .where(BriefingIssue.issue_id == issue_id)
+            .order_by(Briefing.at)
+        )
+    )
+
+
+def recently_answered(*, session: Session, limit: int) -> list[int]:
+    """The issues a briefing was linked to most recently, newest link first."""
+    newest = func.max(BriefingIssue.linked_at)
+    rows = session.execute(
+        select(BriefingIssue.issue_id)
+        .group_by(BriefingIssue.issue_id)
+        .order_by(newest.desc(), BriefingIssue.issue_id.desc())
+        .limit(limit)
+    )
+    return [issue_id for (issue_id,) in rows]

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Query
 
 from api.auth.models import Role, User
 from api.briefings import service
-from api.briefings.models import BriefingCreate, BriefingRead, LinkRequest
+from api.briefings.models import Briefing, BriefingCreate, BriefingRead, LinkRequest
 from api.deps import SessionDep, SettingsDep, StoreDep, require_roles
-from core.errors import NotFoundError
+from api.hot_issues.config import hot_config, official_sources
+from api.issues import service as issues
 from store.models import PostFilter
 
 router = APIRouter(prefix="/api/briefings", tags=["briefings"])
@@ -21,14 +22,16 @@ Reader = Annotated[User, Depends(require_roles(Role.ANALYST, Role.LEADER, Role.P
 Press = Annotated[User, Depends(require_roles(Role.PRESS))]
 
 
-def _read(session: SessionDep, briefing) -> BriefingRead:  # type: ignore[no-untyped-def]
+def _read(session: SessionDep, briefing: Briefing) -> BriefingRead:
     read = BriefingRead.model_validate(briefing)
-    read.issue_ids = service.issue_ids(session, briefing.id)
+    read.issue_ids = service.issue_ids(session=session, briefing_id=briefing.id)
     return read
 
 
 @router.post("", response_model=BriefingRead, status_code=201)
-def create_briefing(body: BriefingCreate, user: Press, session: SessionDep) -> BriefingRead:
+def create_briefing(
+    body: BriefingCreate, user: Press, session: SessionDep, settings: SettingsDep
+) -> BriefingRead:
     briefing = service.create(
         session=session,
         kind=body.kind,
@@ -40,7 +43,9 @@ def create_briefing(body: BriefingCreate, user: Press, session: SessionDep) -> B
         actor=user,
     )
     if body.issue_ids:
-        service.link(session=session, briefing=briefing, ids=body.issue_ids, actor=user)
+        service.link(
+            session=session, briefing=briefing, ids=body.issue_ids, actor=user, settings=settings
+        )
     return _read(session, briefing)
 
 
@@ -60,26 +65,25 @@ def list_briefings(
 
 @router.get("/{briefing_id}", response_model=BriefingRead)
 def get_briefing(briefing_id: int, _: Reader, session: SessionDep) -> BriefingRead:
-    return _read(session, service.get(session, briefing_id))
+    return _read(session, service.get(session=session, briefing_id=briefing_id))
 
 
 @router.post("/{briefing_id}/issues", response_model=BriefingRead)
 def link_issues(
-    briefing_id: int, body: LinkRequest, user: Press, session: SessionDep
+    briefing_id: int, body: LinkRequest, user: Press, session: SessionDep, settings: SettingsDep
 ) -> BriefingRead:
     """Link issues to the briefing: a statement meets their first-statement and response
     clocks, a press conference also their press-conference clock, at the briefing's time."""
-    briefing = service.get(session, briefing_id)
-    service.link(session=session, briefing=briefing, ids=body.issue_ids, actor=user)
+    briefing = service.get(session=session, briefing_id=briefing_id)
+    service.link(
+        session=session, briefing=briefing, ids=body.issue_ids, actor=user, settings=settings
+    )
     return _read(session, briefing)
 
 
 def _hot_ids(session: SessionDep, issue_id: int) -> list[int]:
-    from api.issues import service as issues
-
-    if issues.get(session=session, issue_id=issue_id) is None:
-        raise NotFoundError(f"issue {issue_id} does not exist")
-    return [int(ref) for ref in issues.related(session, issue_id)["hot_issue"]]
+    issues.get(session=session, issue_id=issue_id)
+    return [int(ref) for ref in issues.related(session=session, issue_id=issue_id)["hot_issue"]]
 
 
 @issue_router.get("/{issue_id}/statement-candidates")
@@ -93,8 +97,6 @@ def statement_candidates(
 ) -> list[dict[str, Any]]:
     """Posts from official sources (`official: true` in sources.yaml) in the issue's hot
     issues, oldest first: candidates for its first statement."""
-    from api.alerts.job import official_sources
-
     hot_ids = _hot_ids(session, issue_id)
     official = sorted(official_sources(settings))
     if not hot_ids or not official:
@@ -123,8 +125,8 @@ def response_effect(
     issue_id: int, _: Reader, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Volume and negative share over the 24 hours before and after the first statement."""
-    from api.alerts.job import hot_config
-
     hot_ids = _hot_ids(session, issue_id)
     negative_below = hot_config(settings).score.negative.negative_below
-    return service.response_effect(session, issue_id, hot_ids, negative_below)
+    return service.response_effect(
+        session=session, issue_id=issue_id, hot_ids=hot_ids, negative_below=negative_below
+    )

@@ -1,24 +1,42 @@
-"""Creating and finding departments."""
+"""Creating and finding departments, and the districts of the routing rules."""
 
 from __future__ import annotations
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from analysis.routing import load_routing_file
 from api.departments.models import Department
-from core.errors import ConflictError, InputError
+from core.configfile import load_when_changed
+from core.errors import ConflictError, InputError, NotFoundError
+from core.settings import Settings
 
 
-def get(*, session: Session, department_id: int) -> Department | None:
-    return session.get(Department, department_id)
+def get(*, session: Session, department_id: int) -> Department:
+    department = session.get(Department, department_id)
+    if department is None:
+        raise NotFoundError(f"department {department_id} does not exist")
+    return department
 
 
-def get_by_code(*, session: Session, code: str) -> Department | None:
+def find_by_code(*, session: Session, code: str) -> Department | None:
+    """The department with this code, if there is one."""
     return session.scalar(select(Department).where(Department.code == code))
 
 
 def list_departments(*, session: Session) -> list[Department]:
     return list(session.scalars(select(Department).order_by(Department.code)))
+
+
+def districts(settings: Settings) -> list[str]:
+    """The city's districts, as the routing rules (the departments file) name them."""
+    spec = load_when_changed(settings.analysis.departments_file, load_routing_file)
+    return list(spec.districts)
+
+
+def names(*, session: Session) -> dict[int, str]:
+    """Every department's name by id."""
+    return {i: name for i, name in session.execute(select(Department.id, Department.name))}
 
 
 def create_department(

@@ -10,7 +10,6 @@ from api.auth.models import Role, User
 from api.departments import service
 from api.departments.models import DepartmentCreate, DepartmentRead
 from api.deps import CurrentUser, SessionDep, require_roles
-from core.errors import NotFoundError
 
 router = APIRouter(prefix="/api/departments", tags=["departments"])
 
@@ -35,6 +34,4 @@ def create_department(
 @router.get("/{department_id}", response_model=DepartmentRead)
 def get_department(department_id: int, _: CurrentUser, session: SessionDep) -> DepartmentRead:
     department = service.get(session=session, department_id=department_id)
-    if department is None:
-        raise NotFoundError(f"department {department_id} does not exist")
     return DepartmentRead.model_validate(department)

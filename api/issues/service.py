@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from api.auth.models import User
 from api.database import utcnow
 from api.departments.models import Department
+from api.hot_issues import service as hot_issues
 from api.issues import clocks
 from api.issues.models import (
     REQUIRES,
@@ -26,7 +27,7 @@ from api.issues.models import (
     TrackedIssue,
 )
 from core.errors import ConflictError, InputError, NotFoundError
-from core.settings import Settings, get_settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,11 @@ SEVERITY_ORDER = list(Severity)
 MAX_PAGE = 200
 
 
-def get(*, session: Session, issue_id: int) -> TrackedIssue | None:
-    return session.get(TrackedIssue, issue_id)
+def get(*, session: Session, issue_id: int) -> TrackedIssue:
+    issue = session.get(TrackedIssue, issue_id)
+    if issue is None:
+        raise NotFoundError(f"issue {issue_id} does not exist")
+    return issue
 
 
 def get_timeline(*, session: Session, issue_id: int) -> list[Row[Any]]:
@@ -106,7 +110,7 @@ def create_issue(
     supporting_department_ids: list[int] | None = None,
     hot_issue_ids: list[int] | None = None,
     post_ids: list[str] | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> TrackedIssue:
     """A new issue in status `new`, with a `created` event opening its timeline and the SLA
     clocks its severity and category call for, started at `detected_at` (default now)."""
@@ -138,7 +142,7 @@ def create_issue(
     for department_id in dict.fromkeys(supporting_department_ids or ()):
         session.add(IssueDepartment(issue_id=issue.id, department_id=department_id))
     for hot_id in dict.fromkeys(hot_issue_ids or ()):
-        session.add(IssueLink(issue_id=issue.id, kind="hot_issue", ref=str(hot_id)))
+        _track_hot_issue(session, issue, hot_id)
     for post_id in dict.fromkeys(post_ids or ()):
         session.add(IssueLink(issue_id=issue.id, kind="post", ref=post_id))
     session.add(
@@ -156,7 +160,7 @@ def create_issue(
             },
         )
     )
-    clocks.start(session, settings or get_settings(), issue, actor.id if actor else None)
+    clocks.start(session, settings, issue, actor.id if actor else None)
     session.flush()
     return issue
 
@@ -169,19 +173,22 @@ def update_issue(
     changes: Mapping[str, Any],
     actor: User | None,
     note: str | None = None,
-    settings: Settings | None = None,
+    cause: str | None = None,
+    settings: Settings,
 ) -> TrackedIssue:
     """Apply `changes` if the issue is still at `expected_version`; else `ConflictError`.
 
-    The check is made twice: against the row as read, for a clear message, and by the UPDATE
-    itself (``WHERE version = ...``), which is what stops a change committed in between.
+    Every change of an issue, its status included, goes through here, so each is checked
+    against the transition table and lands on the timeline. `cause` names what made the change
+    when it was not a person's edit (``briefing:7``).
+
+    The version check is made twice: against the row as read, for a clear message, and by the
+    UPDATE itself (``WHERE version = ...``), which is what stops a change committed in between.
     """
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
         raise InputError(f"these fields cannot be changed here: {', '.join(sorted(unknown))}")
     issue = get(session=session, issue_id=issue_id)
-    if issue is None:
-        raise NotFoundError(f"issue {issue_id} does not exist")
     if issue.version != expected_version:
         raise ConflictError(_stale_message(issue_id, expected_version, issue.version))
 
@@ -223,6 +230,8 @@ def update_issue(
     payload: dict[str, Any] = {"changes": _jsonable(diff), "version": expected_version + 1}
     if note:
         payload["note"] = note
+    if cause:
+        payload["by"] = cause
     session.add(
         TimelineEvent(
             issue_id=issue.id,
@@ -235,7 +244,7 @@ def update_issue(
     if "severity" in diff or "category" in diff:
         reason = "severity" if "severity" in diff else "category"
         clocks.replan(
-            session, settings or get_settings(), issue, actor.id if actor else None, reason
+            session, settings, issue, actor.id if actor else None, reason
         )
     try:
         session.flush()
@@ -243,6 +252,61 @@ def update_issue(
         log.info("issue %s: concurrent update refused (%s)", issue_id, exc)
         raise ConflictError(_stale_message(issue_id, expected_version, None)) from exc
     return issue
+
+
+def promote(
+    *,
+    session: Session,
+    hot_issue_id: int,
+    actor: User,
+    severity: Severity = Severity.GENERAL,
+    lead_department_id: int | None = None,
+    title: str | None = None,
+    category: str | None = None,
+    settings: Settings,
+) -> TrackedIssue:
+    """Track a hot issue: a new issue detected when it was flagged (or first seen), linked to
+    it. A hot issue is promoted once at most; a dismissed or merged one not at all
+    (`ConflictError` naming the tracked issue or the reason)."""
+    hot = hot_issues.get(session=session, hot_id=hot_issue_id)
+    hot_issues.check_promotable(hot)
+    return create_issue(
+        session=session,
+        title=title or hot.title[:300],
+        category=category,
+        severity=severity,
+        lead_department_id=lead_department_id,
+        actor=actor,
+        detected_at=hot.flagged_at or hot.first_seen,
+        tags=list(hot.keywords[:5]),
+        hot_issue_ids=[hot.id],
+        settings=settings,
+        summary="\n".join(hot.flag_explanation or hot.explanation),
+    )
+
+
+def add_hot_issue(
+    *, session: Session, issue: TrackedIssue, hot_issue_id: int, actor: User | None
+) -> None:
+    """Track one more hot issue as part of `issue` (a topic that split, a later wave), with an
+    event on the timeline. Refused like a promotion when the hot issue is tracked already."""
+    _track_hot_issue(session, issue, hot_issue_id)
+    hot = hot_issues.get(session=session, hot_id=hot_issue_id)
+    session.add(
+        TimelineEvent(
+            issue_id=issue.id,
+            actor_id=actor.id if actor else None,
+            at=utcnow(),
+            type="hot_issue_linked",
+            payload={"hot_issue_id": hot.id, "title": hot.title},
+        )
+    )
+    session.flush()
+
+
+def _track_hot_issue(session: Session, issue: TrackedIssue, hot_id: int) -> None:
+    hot_issues.claim_for_promotion(session=session, hot_id=hot_id, issue_id=issue.id)
+    session.add(IssueLink(issue_id=issue.id, kind="hot_issue", ref=str(hot_id)))
 
 
 def _event_type(diff: dict[str, dict[str, Any]], issue: TrackedIssue) -> str:
@@ -298,7 +362,7 @@ def pin(
     return event
 
 
-def related(session: Session, issue_id: int) -> dict[str, list[str]]:
+def related(*, session: Session, issue_id: int) -> dict[str, list[str]]:
     """What the issue is linked to, in one query: its hot issues and posts (in the order they
     were linked), supporting departments and briefings (by id)."""
     from api.briefings.models import BriefingIssue

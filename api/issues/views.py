@@ -55,18 +55,11 @@ def _etag(issue: TrackedIssue) -> str:
     return f'"{issue.version}"'
 
 
-def _visible(issue: TrackedIssue | None, user: User) -> TrackedIssue | None:
-    """The issue if this user may see it; a handler sees only their department's."""
-    if issue is None:
-        return None
-    if user.role is Role.HANDLER and issue.lead_department_id != user.department_id:
-        return None
-    return issue
-
-
 def _readable(session: SessionDep, issue_id: int, user: User) -> TrackedIssue:
-    issue = _visible(service.get(session=session, issue_id=issue_id), user)
-    if issue is None:
+    """The issue if this user may see it; a handler sees only their department's (another's
+    is answered as if it did not exist)."""
+    issue = service.get(session=session, issue_id=issue_id)
+    if user.role is Role.HANDLER and issue.lead_department_id != user.department_id:
         raise NotFoundError(f"issue {issue_id} does not exist")
     return issue
 
@@ -149,7 +142,12 @@ def list_issues(
     return json_response(page)
 
 
-@router.post("/promote", response_model=IssueRead, status_code=201)
+@router.post(
+    "/promote",
+    response_model=IssueRead,
+    status_code=201,
+    responses={409: {"description": "the hot issue is tracked already, dismissed or merged"}},
+)
 def promote(
     body: PromoteRequest,
     user: Creator,
@@ -157,26 +155,18 @@ def promote(
     settings: SettingsDep,
     response: Response,
 ) -> IssueRead:
-    """Track a hot issue: detected when it was flagged (or first seen), linked to it."""
-    from api.alerts.models import HotIssue
-
-    hot = session.get(HotIssue, body.hot_issue_id)
-    if hot is None:
-        raise NotFoundError(f"no hot issue {body.hot_issue_id}")
-    issue = service.create_issue(
+    """Track a hot issue: detected when it was flagged (or first seen), linked to it. A hot
+    issue is tracked once at most; a dismissed or merged one cannot be."""
+    issue = service.promote(
         session=session,
-        title=body.title or hot.title[:300],
-        category=body.category,
+        hot_issue_id=body.hot_issue_id,
+        actor=user,
         severity=body.severity,
         lead_department_id=body.lead_department_id,
-        actor=user,
-        detected_at=hot.flagged_at or hot.first_seen,
-        tags=list(hot.keywords[:5]),
-        hot_issue_ids=[hot.id],
+        title=body.title,
+        category=body.category,
         settings=settings,
-        summary="\n".join(hot.flag_explanation or hot.explanation),
     )
-    hot.status, hot.curated = "promoted", True
     response.headers["ETag"] = _etag(issue)
     response.headers["Location"] = f"{router.prefix}/{issue.id}"
     return IssueRead.model_validate(issue)
@@ -189,7 +179,7 @@ def get_issue(issue_id: int, user: Reader, session: SessionDep, settings: Settin
 
     issue = _readable(session, issue_id, user)
     timeline = service.get_timeline(session=session, issue_id=issue_id)
-    related = service.related(session, issue_id)
+    related = service.related(session=session, issue_id=issue_id)
     cal, now = clocks.calendar(settings), utcnow()
     fields = {name: getattr(issue, name) for name in _ISSUE_FIELDS}
     detail = IssueDetail.model_validate(
@@ -312,8 +302,7 @@ def update_issue(
     expected = _version_from(body.version, if_match)
     changes = body.changes()
     if user.role is Role.HANDLER:
-        if _visible(service.get(session=session, issue_id=issue_id), user) is None:
-            raise NotFoundError(f"issue {issue_id} does not exist")
+        _readable(session, issue_id, user)
         refused = _HANDLER_MAY_NOT_CHANGE & set(changes)
         if refused:
             raise ForbiddenError(f"a handler may not change {', '.join(sorted(refused))}")

@@ -1,24 +1,31 @@
 """The clock-warning job: before a deadline (at `warn_at` of the time allowed, 80% by default)
-and at the breach, each once per clock, on the issue's timeline and through the alert channels
-(`alerts.channels`), or the log when none is configured."""
+and at the breach, each once per clock, on the issue's timeline and as a notification in the
+outbox (`api.alerts`), which delivers it to the alert channels and retries until they accept it.
+"""
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from analysis import delivery
+from api.alerts import service as outbox
+from api.alerts.models import Level, NotificationKind
+from api.alerts.render import beijing
 from api.database import unit_of_work
+from api.departments.models import Department
 from api.issues import clocks
-from api.issues.models import IssueStatus, SlaClock, TimelineEvent, TrackedIssue
-from api.issues.sla import WarningLevel, warnings_due
+from api.issues.models import (
+    SEVERITY_LABELS,
+    IssueStatus,
+    SlaClock,
+    TimelineEvent,
+    TrackedIssue,
+)
+from api.issues.sla import ClockWarning, WarningLevel, warnings_due
 from core.settings import Settings
 from core.timezone import SHANGHAI
-
-log = logging.getLogger(__name__)
 
 LEVEL_TEXT = {WarningLevel.PRE_BREACH: "即将超时", WarningLevel.BREACH: "已超时"}
 
@@ -26,11 +33,11 @@ LEVEL_TEXT = {WarningLevel.PRE_BREACH: "即将超时", WarningLevel.BREACH: "已
 def check_clocks(
     factory: sessionmaker[Session], settings: Settings, now: datetime | None = None
 ) -> int:
-    """Send the warnings due now; returns how many."""
+    """Raise the warnings due now (each on the timeline and in the outbox, in one
+    transaction); returns how many. Delivery is the outbox's (`deliver_due`)."""
     now = now or datetime.now(UTC)
     cal = clocks.calendar(settings)
-    tz = SHANGHAI
-    outgoing: list[tuple[int, delivery.Alert]] = []
+    raised = 0
     with unit_of_work(factory) as session:
         rows = session.execute(
             select(SlaClock, TrackedIssue)
@@ -48,55 +55,55 @@ def check_clocks(
         ):
             row, issue = by_id[warning.clock_id]
             row.warned = [*(row.warned or []), warning.level.value]
-            due = warning.due_at.astimezone(tz)
-            text = f"{warning.label}{LEVEL_TEXT[warning.level]}：应于 {due:%m-%d %H:%M} 前完成"
-            session.add(
-                TimelineEvent(
-                    issue_id=issue.id,
-                    actor_id=None,
-                    at=now,
-                    type="clock_warning",
-                    payload={
-                        "clock_id": row.id,
-                        "kind": row.kind,
-                        "level": warning.level.value,
-                        "due_at": warning.due_at.isoformat(),
-                        "used": round(warning.fraction, 3),
-                    },
-                )
-            )
-            outgoing.append((issue.id, _message(issue, text, warning.level, now)))
-    for issue_id, message in outgoing:
-        _send(settings, issue_id, message)
-    return len(outgoing)
+            _record(session, issue, row, warning, now)
+            raised += 1
+    return raised
 
 
-def _message(issue: TrackedIssue, text: str, level: WarningLevel, now: datetime) -> delivery.Alert:
-    return delivery.Alert(
-        cluster_id=issue.id,
-        title=f"【时限预警】{issue.title}",
-        level="urgent" if level is WarningLevel.BREACH else "normal",
-        score=0.0,
-        explanation=[text],
-        keywords=list(issue.tags or []),
-        members=0,
-        sources={},
-        first_seen=issue.detected_at,
-        flagged_at=now,
-        url=f"/api/issues/{issue.id}",
+def _record(
+    session: Session, issue: TrackedIssue, row: SlaClock, warning: ClockWarning, now: datetime
+) -> None:
+    state = LEVEL_TEXT[warning.level]
+    due = f"{warning.due_at.astimezone(SHANGHAI):%m-%d %H:%M}"
+    session.add(
+        TimelineEvent(
+            issue_id=issue.id,
+            actor_id=None,
+            at=now,
+            type="clock_warning",
+            payload={
+                "clock_id": row.id,
+                "kind": row.kind,
+                "level": warning.level.value,
+                "due_at": warning.due_at.isoformat(),
+                "used": round(warning.fraction, 3),
+            },
+        )
     )
-
-
-def _send(settings: Settings, issue_id: int, message: delivery.Alert) -> None:
-    channels = settings.alerts.channels
-    if not channels:
-        log.warning("issue %s: %s (no alert channel configured)", issue_id, message.explanation[0])
-        return
-    for result in delivery.deliver_all(channels, message, settings.alerts.attempts):
-        if not result.ok:
-            log.error(
-                "issue %s: clock warning not delivered to %s: %s",
-                issue_id,
-                result.channel,
-                result.error,
-            )
+    lead = session.get(Department, issue.lead_department_id) if issue.lead_department_id else None
+    outbox.enqueue(
+        session=session,
+        kind=NotificationKind.CLOCK_WARNING,
+        subject_id=issue.id,
+        level=Level.URGENT if warning.level is WarningLevel.BREACH else Level.NORMAL,
+        title=f"{warning.label}{state}：{issue.title}",
+        facts=[
+            ("事项", f"#{issue.id} {issue.title}"),
+            ("时限", warning.label),
+            ("应完成时间", beijing(warning.due_at)),
+            ("已用时间", f"{warning.fraction:.0%}"),
+            ("严重程度", SEVERITY_LABELS[issue.severity]),
+            ("牵头部门", lead.name if lead is not None else "未指定"),
+        ],
+        body=[f"{warning.label}{state}：应于 {due} 前完成"],
+        link=f"/issues/{issue.id}",
+        data={
+            "issue_id": issue.id,
+            "clock_id": row.id,
+            "clock": row.kind,
+            "warning": warning.level.value,
+            "due_at": warning.due_at.isoformat(),
+            "used": round(warning.fraction, 3),
+        },
+        now=now,
+    )

@@ -23,16 +23,12 @@ from chinese_calendar.constants import holidays as _PACKAGE_HOLIDAYS
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.configfile import load_model
-from core.errors import ConfigError
+from core.errors import CalendarError
 from core.timezone import SHANGHAI
 
 SHANGHAI = SHANGHAI
 ONE_DAY = timedelta(days=1)
 PACKAGE_YEARS = range(min(_PACKAGE_HOLIDAYS).year, max(_PACKAGE_HOLIDAYS).year + 1)
-
-
-class CalendarError(ConfigError):
-    """The working-day calendar has no data for a year: its holiday plan must be configured."""
 
 
 def local_date(value: date) -> date:

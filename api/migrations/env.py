@@ -13,6 +13,7 @@ import api.audit.models  # noqa: F401
 import api.auth.models  # noqa: F401
 import api.briefings.models  # noqa: F401
 import api.departments.models  # noqa: F401
+import api.hot_issues.models  # noqa: F401
 import api.issues.models  # noqa: F401
 import api.sources.models  # noqa: F401
 from api.database import Base, make_engine, migration_connection

@@ -72,14 +72,9 @@ def _handler_department(user: User, session: SessionDep) -> str | None:
     """The department name a handler is confined to; None for everyone else."""
     if user.role is not Role.HANDLER:
         return None
-    department = (
-        departments.get(session=session, department_id=user.department_id)
-        if user.department_id is not None
-        else None
-    )
-    if department is None:
+    if user.department_id is None:
         raise ForbiddenError("your account is not linked to a department; ask an admin")
-    return department.name
+    return departments.get(session=session, department_id=user.department_id).name
 
 
 def _scoped(filters: PostFilter, user: User, session: SessionDep) -> PostFilter:

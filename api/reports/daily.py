@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from api.alerts.models import HotIssue
 from api.departments.models import Department
+from api.hot_issues.models import HotIssue
 from api.issues.clocks import calendar, read
 from api.issues.models import (
     SEVERITY_LABELS,
@@ -31,10 +31,10 @@ from api.issues.models import (
 from api.issues.workdays import WorkCalendar
 from api.reports import charts
 from api.reports.documents import Chart, Column, Kind, Report, Section, Table, local_naive
+from api.sources import service as sources
 from core.errors import InputError
 from core.settings import Settings
 from core.timezone import SHANGHAI
-from crawler.sources import load_sources
 from store.base import PostStore
 from store.models import Aggregations, Interval, PostFilter, SentimentBand
 
@@ -205,10 +205,7 @@ def _sentiment(day: date, aggregations: Aggregations) -> SentimentDay:
 def _by_source(
     settings: Settings, today: Aggregations, previous: Aggregations
 ) -> list[SourceVolume]:
-    titles = {
-        name: source.title or name
-        for name, source in load_sources(settings.crawler.sources_file).items()
-    }
+    titles = {name: source.title or name for name, source in sources.configured(settings).items()}
     counts = {b.key: b.count for b in today.by_source}
     before = {b.key: b.count for b in previous.by_source}
     names = sorted(counts.keys() | before.keys(), key=lambda n: (-counts.get(n, 0), n))

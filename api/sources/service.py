@@ -1,8 +1,9 @@
-"""Reading and writing crawl state and run records."""
+"""The configured sources, and their crawl state and run records."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,6 +11,36 @@ from sqlalchemy.orm import Session
 
 from api.database import utcnow
 from api.sources.models import CrawlRun, SourceState
+from core.configfile import load_when_changed
+from core.errors import NotFoundError
+from core.settings import Settings
+from crawler.sources import AnySource, load_sources
+
+
+def configured(settings: Settings) -> dict[str, AnySource]:
+    """Every source of the sources file by name, re-read when the file changes."""
+    return load_when_changed(settings.crawler.sources_file, load_sources)
+
+
+def names(settings: Settings) -> list[str]:
+    """The configured sources' names; none without a sources file."""
+    return list(load_when_changed(settings.crawler.sources_file, load_sources, missing={}))
+
+
+def configured_source(settings: Settings, name: str) -> AnySource:
+    source = configured(settings).get(name)
+    if source is None:
+        raise NotFoundError(f"no source named {name!r}")
+    return source
+
+
+def _official(path: Path) -> frozenset[str]:
+    return frozenset(name for name, s in load_sources(path).items() if s.official)
+
+
+def official_names(settings: Settings) -> frozenset[str]:
+    """The sources whose posts are the city's own statements; none without a sources file."""
+    return load_when_changed(settings.crawler.sources_file, _official, missing=frozenset())
 
 
 def get_state(*, session: Session, source: str) -> SourceState:

@@ -10,8 +10,6 @@ from api.auth.models import Role, User
 from api.deps import SessionDep, SettingsDep, require_roles
 from api.sources import service
 from api.sources.models import CrawlRunRead, SourceRead
-from core.errors import NotFoundError
-from crawler.sources import load_sources
 
 router = APIRouter(prefix="/api/sources", tags=["sources"])
 Viewer = Annotated[User, Depends(require_roles(Role.ANALYST, Role.LEADER, Role.PRESS))]
@@ -19,7 +17,7 @@ Viewer = Annotated[User, Depends(require_roles(Role.ANALYST, Role.LEADER, Role.P
 
 @router.get("", response_model=list[SourceRead])
 def list_sources(_: Viewer, session: SessionDep, settings: SettingsDep) -> list[SourceRead]:
-    sources = load_sources(settings.crawler.sources_file)
+    sources = service.configured(settings)
     runs = service.last_runs(session=session)
     states = service.states(session=session)
     return [
@@ -45,7 +43,6 @@ def list_source_runs(
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> list[CrawlRunRead]:
-    if name not in load_sources(settings.crawler.sources_file):
-        raise NotFoundError(f"no source named {name!r}")
+    service.configured_source(settings, name)
     runs = service.list_runs(session=session, source=name, limit=limit)
     return [CrawlRunRead.model_validate(run) for run in runs]

@@ -10,7 +10,8 @@ from parsel import Selector
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler.normalize import TimeFormatError, parse_time
+from core.errors import TimeFormatError
+from crawler.normalize import parse_time
 from crawler.sources import BoardSource
 from crawler.spiders.base import SourceSpider, select, select_all
 

@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.http import Response
 
-from core.errors import ConfigError
+from core.errors import ConfigError, ExportError
 from crawler.sources import HotlineSource
 from crawler.spiders.base import SourceSpider
-from crawler.tabular import ExportError, read_bytes
+from crawler.tabular import read_bytes
 
 
 class HotlineSpider(SourceSpider):

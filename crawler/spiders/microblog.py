@@ -11,7 +11,8 @@ from scrapy import Request
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
-from crawler.normalize import TimeFormatError, parse_time
+from core.errors import TimeFormatError
+from crawler.normalize import parse_time
 from crawler.pipeline import stable_id
 from crawler.sources import MicroblogSource
 from crawler.spiders.base import SourceSpider

@@ -17,18 +17,15 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
+from core.errors import ItemRejected, TimeFormatError
 from crawler.extract import Article, extract_article
-from crawler.normalize import TimeFormatError, decode_body, parse_time
+from crawler.normalize import decode_body, parse_time
 from crawler.sources import NewsSource
 from crawler.spiders.base import SourceSpider
 
 log = logging.getLogger(__name__)
 
 _NUMERIC_DATE = re.compile(r"^\s*\d{4}\s*[-/.年]")
-
-
-class BadEntry(ValueError):
-    """A feed entry that cannot become an item; the message says why."""
 
 
 class NewsSpider(SourceSpider):
@@ -129,7 +126,7 @@ def _entry_item(entry: Any, feed_url: str, follow_links: bool) -> tuple[dict[str
     problems = [] if link else ["the entry has no link"]
     try:
         published = _published(entry)
-    except BadEntry as exc:
+    except ItemRejected as exc:
         published = None
         problems.append(str(exc))
     else:
@@ -166,7 +163,7 @@ def _is_web_url(url: str) -> bool:
 
 
 def _published(entry: Any) -> datetime | None:
-    """The entry's time; raises `BadEntry` for one that is present but unreadable.
+    """The entry's time; raises `ItemRejected` for one that is present but unreadable.
 
     Our own parser goes first: feedparser reads zone-less times as UTC where Chinese feeds
     mean Beijing time, and rolls impossible dates over (month 13 becomes next January).
@@ -181,7 +178,7 @@ def _published(entry: Any) -> datetime | None:
         except TimeFormatError as exc:
             parsed = entry.get(f"{name}_parsed")
             if parsed is None or _NUMERIC_DATE.match(raw):
-                raise BadEntry(f"bad date {raw!r}: {exc}") from exc
+                raise ItemRejected(f"bad date {raw!r}: {exc}") from exc
             return datetime(*parsed[:6], tzinfo=UTC)
     return None
 

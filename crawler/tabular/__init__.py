@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from core.errors import ExportError
 from crawler.sources import HotlineSource
 from crawler.tabular import delimited, jsonfile, tables
-from crawler.tabular.mapping import FIELDS, ExportError, Row, check_columns
+from crawler.tabular.mapping import FIELDS, Row, check_columns
 
 __all__ = ["FIELDS", "ExportError", "Row", "read_bytes", "read_file"]
 

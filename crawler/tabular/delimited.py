@@ -13,10 +13,9 @@ import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from core.errors import ConfigError
+from core.errors import ConfigError, ExportError
 from crawler.normalize import detect_encoding
 from crawler.sources import HotlineSource
-from crawler.tabular.mapping import ExportError
 from crawler.tabular.tables import TableRow
 
 SAMPLE_BYTES = 256 * 1024

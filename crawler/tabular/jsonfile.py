@@ -6,8 +6,9 @@ import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from core.errors import ExportError
 from crawler.sources import HotlineSource
-from crawler.tabular.mapping import ExportError, Row, header_key, item, required
+from crawler.tabular.mapping import Row, header_key, item, required
 
 # (origin, where, the record or None, why there is none)
 Record = tuple[str, str, dict[str, Any] | None, str | None]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from core.errors import ConfigError, InputError
-from crawler.normalize import TimeFormatError, parse_time
+from core.errors import ConfigError, TimeFormatError
+from crawler.normalize import parse_time
 from crawler.sources import HotlineSource
 
 Row = tuple[str, dict[str, Any] | None, str | None]
@@ -18,10 +18,6 @@ FIELDS = (
 _TIME_FIELDS = ("published_at", "deadline", "replied_at")
 _PLAIN_FIELDS = ("channel", "region", "category", "title", "text", "assigned_department", "status")
 CONTENT_FIELDS = ("text", "title")
-
-
-class ExportError(InputError):
-    """A whole export that cannot be read; the message names the file and the problem."""
 
 
 def check_columns(source: HotlineSource) -> dict[str, str]:

@@ -6,7 +6,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any, BinaryIO, NamedTuple
 
-from crawler.tabular.mapping import ExportError, Row, header_key, item, required
+from core.errors import ExportError
+from crawler.tabular.mapping import Row, header_key, item, required
 
 log = logging.getLogger(__name__)
 

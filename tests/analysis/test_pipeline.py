@@ -7,9 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from analysis import minhash, simhash
-from analysis.enrich import enrich
+from analysis.enrich import AnalysisFiles, PostAnalyzer
 from analysis.neardup import Entry, NearDupIndex
-from analysis.text import keywords_of, segment
+from analysis.text import DEPARTMENTS_FILE, keywords_of, segment
 from tests.factories import BASE_TIME, make_post
 
 APPEAL = (
@@ -91,7 +91,10 @@ def test_enrich_fills_every_analysis_field(tmp_path: Path) -> None:
         make_post(kind="hotline", source="hotline", title="", text=APPEAL + "！"),
         make_post(title="", text=""),
     ]
-    enrich(posts, index=NearDupIndex(tmp_path / "nd.db"))
+    analyzer = PostAnalyzer(
+        AnalysisFiles(neardup_db=tmp_path / "nd.db", departments_file=DEPARTMENTS_FILE)
+    )
+    analyzer.enrich(posts)
     water, appeal, copy, empty = posts
     assert 0.0 <= water.sentiment <= 1.0 and empty.sentiment == 0.5
     assert "望潮苑" in water.tokens and "停水" in water.keywords
@@ -100,5 +103,5 @@ def test_enrich_fills_every_analysis_field(tmp_path: Path) -> None:
     assert water.department_guess and 0 < water.department_confidence <= 1
     # what a post already carries is kept
     keep = make_post(text="垃圾分类做得很好", sentiment=0.9, keywords=["垃圾分类"])
-    enrich([keep], index=NearDupIndex(tmp_path / "nd.db"))
+    analyzer.enrich([keep])
     assert keep.sentiment == 0.9 and keep.keywords == ["垃圾分类"]

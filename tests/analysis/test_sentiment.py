@@ -9,9 +9,11 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from analysis import sentiment, snowfast, snowfast_tables
+from analysis import snowfast
+from analysis.sentiment import Sentiment
 from analysis.sentiment_train import train
 from core.errors import InputError
+from core.settings import get_settings
 from tests.analysis.test_sentiment_train import labelled_rows, write_csv
 from tests.analysis.test_snowfast import PHRASES
 from yuqing.cli import app
@@ -22,16 +24,22 @@ LAST_LINE = re.compile(r"accuracy=[01]\.\d{3} macro_f1=[01]\.\d{3} n=\d+")
 @pytest.fixture
 def model_file(tmp_path, monkeypatch):
     """The configured model path, in a temporary directory (absent at first)."""
-    snowfast.seg_tables()  # the segmentation tables stay in the real cache
-    monkeypatch.setattr(snowfast_tables, "cache_dir", lambda: tmp_path / "cache")
     path = tmp_path / "models" / "sentiment.marshal"
-    monkeypatch.setattr(sentiment, "model_path", lambda: path)
-    sentiment.reset()
+    monkeypatch.setenv("YUQING_ANALYSIS__SENTIMENT_MODEL", str(path))
+    monkeypatch.setenv("YUQING_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
     yield path
-    sentiment.reset()
+    get_settings.cache_clear()
 
 
-def test_scores_are_snownlps_and_empty_is_half(model_file):
+@pytest.fixture
+def sentiment(model_file, tmp_path) -> Sentiment:
+    """Scores with the model at `model_file` while it exists."""
+    snowfast.seg_tables()  # the segmentation tables stay in the shared cache
+    return Sentiment(model_file, cache_dir=tmp_path / "cache")
+
+
+def test_scores_are_snownlps_and_empty_is_half(sentiment):
     from snownlp import SnowNLP
 
     texts = ["", None, "好", " ", "服务很好！", "太差了😡", "!!", *PHRASES]
@@ -43,7 +51,7 @@ def test_scores_are_snownlps_and_empty_is_half(model_file):
     assert sentiment.model_in_use() == "snownlp shipped"
 
 
-def test_retrained_model_is_used_then_dropped(model_file, tmp_path):
+def test_retrained_model_is_used_then_dropped(sentiment, model_file, tmp_path):
     texts = [t for t, _ in labelled_rows(60, seed=3)]
     shipped = sentiment.score_many(texts)
     src = tmp_path / "labelled.csv"
@@ -61,7 +69,7 @@ def test_retrained_model_is_used_then_dropped(model_file, tmp_path):
     assert sentiment.model_in_use() == "snownlp shipped"
 
 
-def test_threads_share_the_model(model_file):
+def test_threads_share_the_model(sentiment):
     texts = [p + str(i) for i, p in enumerate(PHRASES * 8)]
     want = snowfast.score_many(texts)
     results: list = [None] * 4
@@ -80,7 +88,7 @@ def test_threads_share_the_model(model_file):
         assert got == want[i:] + want[:i]
 
 
-def test_bad_model_file_is_a_config_error(model_file):
+def test_bad_model_file_is_a_config_error(sentiment, model_file):
     from core.errors import ConfigError
 
     model_file.parent.mkdir(parents=True)

@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from analysis import snowfast, snowfast_tables
+from analysis.sentiment import Sentiment
 from analysis.sentiment_train import evaluate, metrics, read_labelled, train
 from core.errors import InputError
 from tests.analysis.test_snowfast import PHRASES, _texts
@@ -109,7 +110,7 @@ def test_bad_rows_are_skipped_and_counted(tmp_path):
     assert report["skipped"] == {"empty text": 3, "unknown label": 2}
     assert report["n_pos"] + report["n_neg"] == 30
     assert "row 34: unknown label 'maybe'" in report["examples"]
-    result = evaluate(src, "review", "label", model=tmp_path / "m.marshal")
+    result = evaluate(src, "review", "label", tmp_path / "m.marshal", in_use=Sentiment())
     assert result["skipped"] == {"empty text": 3, "unknown label": 2} and result["n"] == 30
 
 
@@ -121,7 +122,7 @@ def test_input_errors(tmp_path):
     with pytest.raises(InputError, match=r"no column 'text'.*'label', 'review'"):
         train(src, "text", "label", tmp_path / "m")
     with pytest.raises(InputError, match="no such model file"):
-        evaluate(src, "review", "label", model=tmp_path / "nope.marshal")
+        evaluate(src, "review", "label", tmp_path / "nope.marshal", in_use=Sentiment())
     one_class = tmp_path / "pos.csv"
     write_csv(one_class, [(t, "1") for t, _ in labelled_rows(5)])
     with pytest.raises(InputError, match="positive and negative"):
@@ -133,7 +134,7 @@ def test_input_errors(tmp_path):
     not_a_model = tmp_path / "junk.marshal"
     not_a_model.write_bytes(b"not a model")
     with pytest.raises(InputError, match="not a SnowNLP sentiment model"):
-        evaluate(src, "review", "label", model=not_a_model)
+        evaluate(src, "review", "label", not_a_model, in_use=Sentiment())
     assert not (tmp_path / "m").exists()
 
 
@@ -171,6 +172,6 @@ def test_evaluate_counts_half_as_negative(trained, monkeypatch):
     src = out.parent / "eval.csv"
     write_csv(src, rows[:40])
     monkeypatch.setattr(snowfast, "score_many", lambda texts, m=None: [0.5] * len(texts))
-    result = evaluate(src, "review", "label", model=out)
+    result = evaluate(src, "review", "label", out, in_use=Sentiment())
     n_neg = sum(LABELS[lab] == 0 for _, lab in rows[:40])
     assert result["accuracy"] == n_neg / 40

@@ -24,8 +24,10 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from api.alerts.models import HotIssue, HotIssuePost
+from api.alerts import service as outbox
+from api.alerts.models import Level, NotificationKind
 from api.deps import TOKEN_URL
+from api.hot_issues.models import HotIssue, HotIssuePost
 from crawler.sources import load_sources
 from dashboards.views import STATIC_PATH, is_page
 from tests.api.test_api import ADMIN_PASSWORD, PASSWORD, _login
@@ -155,17 +157,34 @@ def seed(app: FastAPI, client: TestClient, admin: Headers, role: str | None = No
         _post("board:a1", DEPT_A, seen - timedelta(hours=2), "小区拆迁补偿款未到位", 1),
         _post("board:a2", DEPT_A, seen - timedelta(hours=1), "拆迁补偿标准不透明", 1),
         _post("board:b1", DEPT_B, seen, "公交线路调整后换乘不便", 2),
+        _post("board:a3", DEPT_A, seen, "工地夜间施工噪音扰民", 3),
     ]
     app.state.store.upsert(posts)
     with app.state.session_factory() as session:
         first = _hot_issue("拆迁补偿款未到位", ["拆迁", "补偿"], 2, seen)
         second = _hot_issue("公交线路调整", ["公交", "线路"], 1, seen)
-        session.add_all([first, second])
+        third = _hot_issue("夜间施工噪音", ["施工", "噪音"], 1, seen)
+        session.add_all([first, second, third])
         session.flush()
         session.add_all([_member(posts[0], first.id), _member(posts[1], first.id)])
         session.add(_member(posts[2], second.id))
+        session.add(_member(posts[3], third.id))
+        alert = outbox.enqueue(
+            session=session,
+            kind=NotificationKind.HOT_ISSUE,
+            subject_id=first.id,
+            level=Level.NORMAL,
+            title=first.title,
+            facts=[("热度评分", "70.0")],
+            body=["突发：近1小时2条"],
+            link=f"/triage#hot-{first.id}",
+            data={"hot_issue_id": first.id, "score": 70.0},
+            now=seen,
+        )
         session.commit()
         ids["hot_id"], ids["other_hot_id"] = first.id, second.id
+        # promoted in the matrix: a hot issue is tracked once, and the others stay editable
+        ids["promoted_hot_id"], ids["notification_id"] = third.id, alert.id
     ids["post_id"], ids["post_b"] = "board:a1", "board:b1"
 
     for key, department, title in (
@@ -240,7 +259,7 @@ def _edit_issue(world: World, role: str) -> dict[str, Any]:
 
 
 def _promote(world: World, role: str) -> dict[str, Any]:
-    body = {"hot_issue_id": world.ids["hot_id"], "lead_department_id": world.ids["dept_a"]}
+    body = {"hot_issue_id": world.ids["promoted_hot_id"], "lead_department_id": world.ids["dept_a"]}
     return {"json": body}
 
 
@@ -281,6 +300,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/hot-issues"): Endpoint(OFFICE),
     ("GET", "/api/hot-issues/{hot_id}"): Endpoint(OFFICE),
     ("GET", "/api/alerts"): Endpoint(OFFICE),
+    ("GET", "/api/alerts/{notification_id}"): Endpoint(OFFICE),
     ("GET", "/api/audit"): Endpoint(AUDITORS),
     ("GET", "/api/briefings"): Endpoint(OFFICE),
     ("GET", "/api/briefings/{briefing_id}"): Endpoint(OFFICE),
@@ -545,7 +565,11 @@ def test_a_handler_sees_only_their_departments_posts_and_figures(
 
     found = client.get("/api/posts/search", params={"department": DEPT_B}, headers=handler)
     assert found.status_code == 200, found.text
-    assert {hit["post"]["id"] for hit in found.json()["hits"]} <= {"board:a1", "board:a2"}
+    assert {hit["post"]["id"] for hit in found.json()["hits"]} <= {
+        "board:a1",
+        "board:a2",
+        "board:a3",
+    }
 
     report = "/api/reports/departments"
     mine = client.get(report, params=PERIOD, headers=handler)

@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.deps import TOKEN_URL
 from core.settings import Settings, load_settings
+from yuqing.app import create_app
 
 ADMIN_PASSWORD = "admin-test-password"
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"

@@ -241,7 +241,7 @@ def test_a_failed_audit_write_is_logged_and_the_answer_stands(
 
 
 def test_an_unexpected_error_is_recorded_as_500(settings) -> None:
-    from api.app import create_app
+    from yuqing.app import create_app
 
     app = create_app(settings)
 

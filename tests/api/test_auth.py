@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import throttle
 from api.auth.models import ApiToken, LoginAttempt, Role, User
 from api.deps import TOKEN_URL
 from core.settings import Settings, load_settings
 from tests.api.test_api import ADMIN_PASSWORD, PASSWORD, SECRET, _assert_error, _login
+from yuqing.app import create_app
 
 Headers = dict[str, str]
 
@@ -307,10 +307,10 @@ def test_the_demo_creates_one_account_per_role_once(settings: Settings) -> None:
     from analysis.routing import load_routing_file
     from api.database import session_scope
     from api.departments.models import Department
-    from yuqing.cli import _migrate_and_seed_demo_users
+    from yuqing.demo.command import seed_demo_users
 
-    first = _migrate_and_seed_demo_users(settings)
-    second = _migrate_and_seed_demo_users(settings)
+    first = seed_demo_users(settings)
+    second = seed_demo_users(settings)
     assert first == second
     assert [line.split(" / ")[0] for line in first] == ["analyst", "leader", "press", "handler"]
     assert "handler / handler-demo" in first[3] and "市住建局" in first[3]

@@ -17,18 +17,19 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from analysis.enrich import enrich
-from analysis.neardup import NearDupIndex
-from api.alerts.job import Job
-from api.alerts.models import Alert, AlertDelivery, HotIssue
-from api.app import create_app
+from analysis.enrich import AnalysisFiles, PostAnalyzer
+from analysis.text import shipped_segmenter
+from api.alerts.models import Notification, NotificationDelivery
 from api.database import make_engine, make_session_factory, migrate, session_scope
+from api.hot_issues.job import Job
+from api.hot_issues.models import HotIssue
 from core.settings import Settings, load_settings
 from core.timezone import SHANGHAI
 from store.models import Post
 from store.sqlite import SqlitePostStore
 from tests.api.test_api import ADMIN_PASSWORD, SECRET, _login
 from tests.receivers import Receiver
+from yuqing.app import create_app
 
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=SHANGHAI)
 _ids = itertools.count(1)
@@ -117,18 +118,18 @@ class Product:
             alerts={"threshold": 50, "attempts": 2, "suppression_minutes": 120, **alerts},
         )
         self.store = SqlitePostStore(tmp_path / "posts.db")
-        self.index = NearDupIndex(tmp_path / "neardup.db")
+        self.analyzer = PostAnalyzer(AnalysisFiles(neardup_db=tmp_path / "neardup.db"))
         self.engine = make_engine(self.settings.database.url)
         migrate(self.engine)
         self.factory = make_session_factory(self.engine)
 
     def add(self, posts: list[Post]) -> None:
-        enrich(posts, index=self.index)
+        self.analyzer.enrich(posts)
         assert self.store.upsert(posts).failures == []
 
     def job(self) -> Job:
         """A fresh job, as after a restart: it knows only what the database holds."""
-        return Job(self.settings, self.store, self.factory)
+        return Job(self.settings, self.store, self.factory, shipped_segmenter())
 
     def hot(self) -> list[HotIssue]:
         with session_scope(self.engine) as session:
@@ -138,7 +139,7 @@ class Product:
 
     def close(self) -> None:
         self.store.close()
-        self.index.close()
+        self.analyzer.index.close()
         self.engine.dispose()
 
 
@@ -244,8 +245,10 @@ def test_alert_is_delivered_once_within_the_suppression_window(
         [request] = receiver.requests
         body = request.json()
         [hot] = _flagged(product)
-        assert body["cluster_id"] == hot.id and body["level"] in ("normal", "urgent")
-        assert any(line.startswith("突发") for line in body["explanation"])
+        assert (body["kind"], body["subject_id"]) == ("hot_issue", hot.id)
+        assert body["level"] in ("normal", "urgent") and body["data"]["hot_issue_id"] == hot.id
+        assert any(line.startswith("突发") for line in body["body"])
+        assert body["text"].startswith("【舆情预警】") and "触发信号：" in body["text"]
 
         # more of the same topic ten minutes later: still the same alert, no repeat
         product.add(
@@ -254,7 +257,7 @@ def test_alert_is_delivered_once_within_the_suppression_window(
         again = product.job().run(now=NOW + timedelta(minutes=10))
         assert again.alerts_raised == 0 and len(receiver.requests) == 1
         with session_scope(product.engine) as session:
-            [alert] = session.scalars(select(Alert)).all()
+            [alert] = session.scalars(select(Notification)).all()
             assert (alert.status, alert.passes) == ("sent", 1)
     finally:
         product.close()
@@ -272,15 +275,17 @@ def test_a_failed_delivery_is_recorded_and_retried_on_the_next_pass(
         first = product.job().run(now=NOW)
         assert (first.alerts_raised, first.deliveries_failed) == (1, 1)
         with session_scope(product.engine) as session:
-            [alert] = session.scalars(select(Alert)).all()
+            [alert] = session.scalars(select(Notification)).all()
             assert alert.status == "failed" and "500" in (alert.last_error or "")
 
         second = product.job().run(now=NOW + timedelta(minutes=1))
         assert second.deliveries_ok == 1 and len(receiver.requests) == 3
         with session_scope(product.engine) as session:
-            [alert] = session.scalars(select(Alert)).all()
+            [alert] = session.scalars(select(Notification)).all()
             assert alert.status == "sent" and alert.passes == 2
-            deliveries = session.scalars(select(AlertDelivery).order_by(AlertDelivery.id)).all()
+            deliveries = session.scalars(
+                select(NotificationDelivery).order_by(NotificationDelivery.id)
+            ).all()
             assert [(d.ok, d.attempts) for d in deliveries] == [(False, 2), (True, 1)]
     finally:
         product.close()
@@ -298,7 +303,7 @@ def test_quiet_hours_hold_a_normal_alert_until_they_end(tmp_path: Path, receiver
         product.job().run(now=NOW)  # 10:00, inside the quiet hours
         assert receiver.requests == []
         with session_scope(product.engine) as session:
-            [alert] = session.scalars(select(Alert)).all()
+            [alert] = session.scalars(select(Notification)).all()
             assert alert.status == "held" and alert.due_at == NOW + timedelta(hours=1)
         product.job().run(now=NOW + timedelta(hours=1, minutes=1))
         assert len(receiver.requests) == 1
@@ -442,3 +447,60 @@ def test_promoted_issue_gets_official_statement_candidates_and_a_response_effect
         assert effect["before"]["volume"] == len(before)
         assert effect["after"]["volume"] == 1 + len(later) + len(burst) - len(before)
         assert len(effect["hourly"]) == 48
+
+
+def test_a_hot_issue_is_promoted_once_and_never_when_dismissed(product: Product) -> None:
+    product.add(_background())
+    product.add(_outage(NOW - timedelta(minutes=55)))
+    product.add(
+        [
+            _post(
+                "board",
+                "镜湖公园停车难，周末停车位一位难求，希望增设停车场",
+                NOW - timedelta(minutes=i),
+            )
+            for i in range(12)
+        ]
+    )
+    product.job().run(now=NOW)
+    hot = {h.id: h for h in _flagged(product)}
+    assert len(hot) >= 1
+    [outage] = [h for h in hot.values() if "停水" in h.keywords]
+
+    with _client(product) as client:
+        admin = _login(client, "admin", ADMIN_PASSWORD)
+        analyst = _user(client, admin, "ana", "analyst")
+        first = client.post(
+            "/api/issues/promote", json={"hot_issue_id": outage.id}, headers=analyst
+        )
+        assert first.status_code == 201, first.text
+        issue_id = first.json()["id"]
+        second = client.post(
+            "/api/issues/promote", json={"hot_issue_id": outage.id}, headers=analyst
+        )
+        assert second.status_code == 409
+        assert f"already tracked as issue {issue_id}" in second.json()["error"]["message"]
+        # linking it to a new issue by hand is the same promotion, refused the same way
+        by_hand = client.post(
+            "/api/issues",
+            json={"title": "另一个停水事项", "hot_issue_ids": [outage.id]},
+            headers=analyst,
+        )
+        assert by_hand.status_code == 409
+        assert client.get("/api/issues", headers=analyst).json()["total"] == 1
+        detail = client.get(f"/api/hot-issues/{outage.id}", headers=analyst).json()
+        assert (detail["status"], detail["issue_id"]) == ("promoted", issue_id)
+
+        # a dismissed hot issue cannot be promoted, and says why
+        other = [h for h in product.hot() if h.id != outage.id and h.size > 1][0]
+        reply = client.post(
+            f"/api/hot-issues/{other.id}/dismiss", json={"reason": "与本市无关"}, headers=analyst
+        )
+        assert reply.status_code == 200, reply.text
+        refused = client.post(
+            "/api/issues/promote", json={"hot_issue_id": other.id}, headers=analyst
+        )
+        assert refused.status_code == 409
+        assert "dismissed (与本市无关)" in refused.json()["error"]["message"]
+        assert client.get("/api/issues", headers=analyst).json()["total"] == 1
+

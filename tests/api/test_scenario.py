@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 import uvicorn
 
-from api.alerts.models import HotIssue
-from api.app import create_app
 from api.database import session_scope
+from api.hot_issues.models import HotIssue
 from core.settings import load_settings
 from store.sqlite import SqlitePostStore
 from tests.api.test_api import ADMIN_PASSWORD, SECRET
+from yuqing.app import create_app
 
 
 class Http:
@@ -233,6 +233,15 @@ def test_promote_assign_release_conference_close(served: Any) -> None:
         ("clocks_met", users["pr"]),
         ("status_changed", users["ana"]),  # closed
     ]
+    # the release moved the issue to responded through the transition table, like a person
+    timeline = leader.ok("GET", url)["timeline"]
+    by_release = [
+        e for e in timeline if e["type"] == "status_changed" and e["actor_id"] == users["pr"]
+    ]
+    [responded] = by_release
+    assert responded["payload"]["changes"] == {"status": {"from": "assigned", "to": "responded"}}
+    assert responded["payload"]["by"] == f"briefing:{release['id']}"
+    assert responded["payload"]["version"] == issue["version"] + 1
     # a closed issue can only be reopened, and that needs a reason
     code, error = analyst.call("PATCH", url, {"version": closed["version"], "status": "assigned"})
     assert code == 409 and "reopened" in error["error"]["message"]

@@ -8,10 +8,12 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.sources.recorder import DatabaseRunRecorder
 from core.settings import Settings, load_settings
 from crawler.runner import import_rows
+from store.sqlite import SqlitePostStore
 from tests.api.test_api import ADMIN_PASSWORD, SECRET, _login
+from yuqing.app import create_app
 
 SOURCES = {
     "sources": [
@@ -37,14 +39,21 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-def test_sources_list_their_schedule_and_last_run(settings: Settings) -> None:
+def test_sources_list_their_schedule_and_last_run(settings: Settings, tmp_path: Path) -> None:
     rows = [
         ("export.csv:2", {"native_id": "A1", "kind": "hotline", "text": "路灯坏了",
                           "published_at": "2025-03-18 10:00"}, None),
         ("export.csv:3", {"native_id": "A2", "kind": "hotline", "text": "没有时间"}, None),
         ("export.csv:4", None, "missing column 诉求内容"),
     ]  # fmt: skip
-    summary = import_rows(settings, "hot", iter(rows))
+    summary = import_rows(
+        settings,
+        "hot",
+        iter(rows),
+        recorder=DatabaseRunRecorder(settings.database.url),
+        analyzer=None,
+        store=SqlitePostStore(tmp_path / "posts.db"),
+    )
     assert (summary.created, summary.quarantined, summary.status) == (1, 2, "partial")
 
     with TestClient(create_app(settings)) as client:

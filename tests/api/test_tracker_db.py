@@ -30,8 +30,11 @@ from core.settings import load_settings
 
 TABLES = {
     "departments", "users", "tracked_issues", "timeline_events", "source_states", "crawl_runs",
-    "hot_issues", "hot_issue_posts", "analysis_state", "alerts", "alert_deliveries",
+    "hot_issues", "hot_issue_posts", "analysis_state", "hot_issue_alerts", "notifications",
+    "notification_deliveries",
 }  # fmt: skip
+
+SETTINGS = load_settings()
 
 
 @pytest.fixture
@@ -80,6 +83,7 @@ def test_the_migrations_build_exactly_what_the_models_declare(engine: sa.Engine)
     from alembic.migration import MigrationContext
 
     import api.alerts.models  # noqa: F401  (registers every table on Base.metadata)
+    import api.hot_issues.models  # noqa: F401
     import api.sources.models  # noqa: F401
     from api.database import Base
 
@@ -105,6 +109,7 @@ def test_round_trip_of_departments_users_issues_and_timeline(sessions) -> None:
             department_id=dept.id,
         )
         issue = issues.create_issue(
+            settings=SETTINGS,
             session=session,
             title="拆迁补偿款迟迟未发放",
             summary="多个小区居民反映",
@@ -127,7 +132,7 @@ def test_round_trip_of_departments_users_issues_and_timeline(sessions) -> None:
         assert dept.created_at.tzinfo is not None
         assert [d.code for d in departments.list_departments(session=session)] == ["zjj"]
 
-        analyst = auth_service.get_by_username(session=session, username="ANALYST1")
+        analyst = auth_service.find_by_username(session=session, username="ANALYST1")
         assert analyst is not None and analyst.id == analyst_id and analyst.role is Role.ANALYST
         handler = auth_service.get(session=session, user_id=handler_id)
         assert handler is not None and handler.department_id == dept_id and handler.is_active
@@ -145,6 +150,7 @@ def test_round_trip_of_departments_users_issues_and_timeline(sessions) -> None:
         assert issue.created_at.utcoffset() == UTC.utcoffset(None)
 
         issues.update_issue(
+            settings=SETTINGS,
             session=session,
             issue_id=issue_id,
             expected_version=1,
@@ -226,7 +232,7 @@ def test_ensure_admin_creates_one_admin_once(sessions) -> None:
 
 def _new_issue(sessions) -> int:
     with sessions() as session:
-        issue = issues.create_issue(session=session, title="噪音扰民")
+        issue = issues.create_issue(settings=SETTINGS, session=session, title="噪音扰民")
         session.commit()
         return issue.id
 
@@ -241,6 +247,7 @@ def test_two_sessions_editing_one_version_one_wins_and_nothing_is_lost(sessions)
         assert issues.get(session=second, issue_id=issue_id).version == 1
 
         issues.update_issue(
+            settings=SETTINGS,
             session=first,
             issue_id=issue_id,
             expected_version=1,
@@ -251,6 +258,7 @@ def test_two_sessions_editing_one_version_one_wins_and_nothing_is_lost(sessions)
 
         with pytest.raises(ConflictError, match="changed by someone else"):
             issues.update_issue(
+                settings=SETTINGS,
                 session=second,
                 issue_id=issue_id,
                 expected_version=1,
@@ -272,6 +280,7 @@ def test_two_sessions_editing_one_version_one_wins_and_nothing_is_lost(sessions)
         # A fresh read with the old version is refused before any write.
         with pytest.raises(ConflictError, match="now at version 2"):
             issues.update_issue(
+                settings=SETTINGS,
                 session=session,
                 issue_id=issue_id,
                 expected_version=1,
@@ -294,6 +303,7 @@ def test_concurrent_writers_in_threads_exactly_one_wins(sessions) -> None:
                 assert issue.version == 1
                 loaded.wait()
                 issues.update_issue(
+                    settings=SETTINGS,
                     session=session,
                     issue_id=issue_id,
                     expected_version=1,
@@ -336,6 +346,7 @@ def test_transitions_and_department_checks(sessions) -> None:
     with sessions() as session:
         with pytest.raises(InputError, match="lead department"):
             issues.update_issue(
+                settings=SETTINGS,
                 session=session,
                 issue_id=issue_id,
                 expected_version=1,
@@ -344,6 +355,7 @@ def test_transitions_and_department_checks(sessions) -> None:
             )
         with pytest.raises(InputError, match="does not exist"):
             issues.update_issue(
+                settings=SETTINGS,
                 session=session,
                 issue_id=issue_id,
                 expected_version=1,
@@ -352,6 +364,7 @@ def test_transitions_and_department_checks(sessions) -> None:
             )
         with pytest.raises(ConflictError, match="cannot go from new to closed"):
             issues.update_issue(
+                settings=SETTINGS,
                 session=session,
                 issue_id=issue_id,
                 expected_version=1,
@@ -359,6 +372,7 @@ def test_transitions_and_department_checks(sessions) -> None:
                 actor=None,
             )
         unchanged = issues.update_issue(
+            settings=SETTINGS,
             session=session,
             issue_id=issue_id,
             expected_version=1,

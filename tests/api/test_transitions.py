@@ -13,8 +13,11 @@ from api.departments import service as departments
 from api.issues import service
 from api.issues.models import REQUIRES, TRANSITIONS, IssueStatus, TrackedIssue
 from core.errors import ConflictError, InputError
+from core.settings import load_settings
 
 PAIRS = [(a, b) for a, b in itertools.product(IssueStatus, IssueStatus) if a is not b]
+
+SETTINGS = load_settings()
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def test_every_pair_of_statuses_follows_the_table(engine) -> None:  # type: igno
     for old, new in PAIRS:
         with session_scope(engine) as session:
             issue = service.create_issue(
-                session=session, title=f"{old}→{new}", lead_department_id=dept_id
+                settings=SETTINGS, session=session, title=f"{old}→{new}", lead_department_id=dept_id
             )
             session.execute(
                 update(TrackedIssue).where(TrackedIssue.id == issue.id).values(status=old)
@@ -42,6 +45,7 @@ def test_every_pair_of_statuses_follows_the_table(engine) -> None:  # type: igno
             note = "理由" if new in REQUIRES else None
             if new in TRANSITIONS[old]:
                 changed = service.update_issue(
+                    settings=SETTINGS,
                     session=session,
                     issue_id=issue.id,
                     expected_version=issue.version,
@@ -53,6 +57,7 @@ def test_every_pair_of_statuses_follows_the_table(engine) -> None:  # type: igno
             else:
                 with pytest.raises(ConflictError) as refused:
                     service.update_issue(
+                        settings=SETTINGS,
                         session=session,
                         issue_id=issue.id,
                         expected_version=issue.version,
@@ -68,7 +73,7 @@ def test_every_pair_of_statuses_follows_the_table(engine) -> None:  # type: igno
 def test_moves_that_need_a_reason_refuse_without_one(engine, target: IssueStatus) -> None:  # type: ignore[no-untyped-def]
     source = next(s for s, allowed in TRANSITIONS.items() if target in allowed)
     with session_scope(engine) as session:
-        issue = service.create_issue(session=session, title="需要理由")
+        issue = service.create_issue(settings=SETTINGS, session=session, title="需要理由")
         session.execute(
             update(TrackedIssue).where(TrackedIssue.id == issue.id).values(status=source)
         )
@@ -76,6 +81,7 @@ def test_moves_that_need_a_reason_refuse_without_one(engine, target: IssueStatus
         issue = session.get(TrackedIssue, issue.id)
         with pytest.raises(InputError, match=REQUIRES[target]):
             service.update_issue(
+                settings=SETTINGS,
                 session=session,
                 issue_id=issue.id,
                 expected_version=issue.version,

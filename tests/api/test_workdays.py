@@ -8,8 +8,9 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
-from api.issues.workdays import SHANGHAI, CalendarError, WorkCalendar
-from core.errors import ConfigError
+from api.issues.workdays import WorkCalendar
+from core.errors import CalendarError, ConfigError
+from core.timezone import SHANGHAI
 
 PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config"
 

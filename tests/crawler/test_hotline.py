@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from analysis.enrich import AnalysisFiles, PostAnalyzer
+from api.sources.recorder import DatabaseRunRecorder
 from core.errors import YuqingError
 from core.settings import load_settings
 from core.timezone import SHANGHAI
@@ -269,7 +271,12 @@ def test_the_large_export_lands_through_the_pipeline_in_a_real_store(big_export,
     settings.crawler.sources_file.write_text(yaml.safe_dump(blocks, allow_unicode=True), "utf-8")
     source = HotlineSource(name=NAME, kind="hotline", columns=COLUMNS)
     # Only the first rows: analysing every post of 50 MB takes far longer than a test may.
-    summary = import_rows(settings, NAME, islice(read_file(path, source), PIPELINE_ROWS))
+    wiring = {
+        "recorder": DatabaseRunRecorder(settings.database.url),
+        "analyzer": PostAnalyzer(AnalysisFiles(neardup_db=tmp_path / "neardup.db")),
+        "store": SqlitePostStore(tmp_path / "posts.db"),
+    }
+    summary = import_rows(settings, NAME, islice(read_file(path, source), PIPELINE_ROWS), **wiring)
     last_line = PIPELINE_ROWS + 1 + PIPELINE_ROWS // 1999
     bad_here = {line: part for line, part in bad.items() if line <= last_line}
     assert summary.created == PIPELINE_ROWS - len(bad_here) and summary.quarantined == 3
@@ -279,7 +286,7 @@ def test_the_large_export_lands_through_the_pipeline_in_a_real_store(big_export,
     assert {r["origin"]: r["reason"].split(":")[0] for r in records} == {
         f"big.csv:{line}": f"line {line}" for line in bad_here
     }
-    again = import_rows(settings, NAME, islice(read_file(path, source), PIPELINE_ROWS))
+    again = import_rows(settings, NAME, islice(read_file(path, source), PIPELINE_ROWS), **wiring)
     assert (again.created, again.unchanged) == (0, summary.created)
 
 

@@ -12,16 +12,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from analysis.routing import load_routing_file
-from api.alerts.models import HotIssue
-from api.app import create_app
 from api.auth.models import Role
 from api.auth.service import create_user
 from api.database import migrate, session_scope
 from api.departments.service import create_department
+from api.hot_issues.models import HotIssue
 from api.issues.models import IssueLink, TrackedIssue
 from core.settings import Settings, load_settings
 from tests.api.test_api import ADMIN_PASSWORD, SECRET
-from yuqing import demo_tracker
+from yuqing.demo import tracker as demo_tracker
+from yuqing.app import create_app
 
 
 def _settings(tmp_path: Path) -> Settings:

@@ -13,10 +13,10 @@ from typing import Any
 
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from api.app import create_app
 from dashboards.views import is_page
 from tests.dashboards.http import PageClient
 from tests.dashboards.world import PASSWORD, Site
+from yuqing.app import create_app
 
 ANONYMOUS, ADMIN, ANALYST, LEADER, PRESS, HANDLER = (
     "anonymous", "admin", "analyst", "leader", "press", "handler",

@@ -47,7 +47,7 @@ def test_the_queue_shows_why_each_hot_issue_was_flagged(site: Site, new_page: An
     # the promoted one links to its tracked issue; the alert is listed
     expect(card.locator(f"a[href='/issues/{site.ids['issue_hot']}']")).to_be_visible()
     [alert] = site.api("analyst").ok("GET", "/api/alerts")
-    assert alert["hot_issue_id"] == hot_id
+    assert (alert["kind"], alert["subject_id"]) == ("hot_issue", hot_id)
     expect(page.locator("#alerts .alert-title")).to_have_text([alert["title"]])
     screenshot(page, "triage")
 
@@ -126,7 +126,7 @@ def test_new_alerts_appear_without_a_reload(site: Site, new_page: Any) -> None:
     alert = page.locator("#alerts .alert-item.is-new")
     expect(alert).to_have_count(1, timeout=20_000)
     newest = site.api("analyst").ok("GET", "/api/alerts")[0]
-    assert newest["hot_issue_id"] == odour
+    assert (newest["kind"], newest["subject_id"]) == ("hot_issue", odour)
     expect(alert.locator(".alert-title")).to_have_text(newest["title"])
     expect(_card(page, odour)).to_be_visible(timeout=20_000)  # the queue refreshed itself
     assert page.evaluate("window.loadedOnce") is True  # the same page: no reload

@@ -21,19 +21,19 @@ from typing import Any
 import uvicorn
 from sqlalchemy import select
 
-from api.alerts.models import HotIssue
-from api.app import create_app
 from api.auth.models import Role
-from api.auth.service import create_user, get_by_username
+from api.auth.service import create_user, find_by_username
 from api.briefings import service as briefings
 from api.briefings.models import BriefingKind
 from api.database import session_scope
 from api.departments.service import create_department
+from api.hot_issues.models import HotIssue
 from api.issues import service as issues
 from api.issues.models import IssueStatus, Severity
 from store.models import Post
 from tests.api.test_hot_issues import BACKGROUND, OUTAGE, Product, _post
 from tests.api.test_scenario import Http, _free_port
+from yuqing.app import create_app
 
 PASSWORD = "page-password-1"
 ROLES = ("analyst", "leader", "press", "handler")
@@ -199,7 +199,13 @@ def _seed_tracker(product: Product, now: datetime, ids: dict[str, Any]) -> None:
             note=None,
             actor=press,
         )
-        briefings.link(session=session, briefing=release, ids=[answered.id], actor=press)
+        briefings.link(
+            session=session,
+            briefing=release,
+            ids=[answered.id],
+            actor=press,
+            settings=product.settings,
+        )
         # The handler's department: running.
         running = issues.create_issue(
             session=session,
@@ -250,7 +256,7 @@ def _promote(product: Product, ids: dict[str, Any]) -> None:
             .order_by(HotIssue.score.desc())
         )
         assert hot is not None, "the outage burst was not flagged"
-        analyst = get_by_username(session=session, username="analyst")
+        analyst = find_by_username(session=session, username="analyst")
         issue = issues.create_issue(
             session=session,
             title="望潮苑片区停水",

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.alerts.models import HotIssue
+from api.hot_issues.models import HotIssue
 from core.timezone import SHANGHAI
 from tests.api.test_auth import Headers
 from tests.reports.reading import docx, docx_table, download, percent, sheet_rows, xlsx

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from analysis.enrich import AnalysisFiles, PostAnalyzer
 from store.sqlite import SqlitePostStore
 from yuqing.loading import load_posts, read_jsonl
 
@@ -37,7 +38,10 @@ def write_posts(path: Path) -> Path:
 def test_loading_analyses_new_posts_and_skips_unchanged_ones(tmp_path: Path) -> None:
     store = SqlitePostStore(tmp_path / "posts.db")
     rows = list(read_jsonl(write_posts(tmp_path / "posts.jsonl")))
-    report = load_posts(store, rows, quarantine_dir=tmp_path / "q", label="export")
+    analyzer = PostAnalyzer(AnalysisFiles(neardup_db=tmp_path / "neardup.db"))
+    report = load_posts(
+        store, rows, analyzer=analyzer, quarantine_dir=tmp_path / "q", label="export"
+    )
     assert (report.created, report.failed) == (6, 1)
     assert report.rejected[0].line == 3 and "not valid JSON" in report.rejected[0].reason
     assert report.quarantine is not None and report.quarantine.exists()
@@ -49,5 +53,5 @@ def test_loading_analyses_new_posts_and_skips_unchanged_ones(tmp_path: Path) -> 
     assert sum(angry) / 3 < 0.3
     assert sum(happy) / 3 > sum(angry) / 3 + 0.2
 
-    again = load_posts(store, rows)
+    again = load_posts(store, rows, analyzer=analyzer)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 6)

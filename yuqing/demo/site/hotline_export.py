@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -72,6 +71,3 @@ def to_xlsx(rows: Sequence[dict[str, str]]) -> bytes:
     workbook.save(buffer)
     return buffer.getvalue()
 
-
-def to_json(rows: Sequence[dict[str, str]]) -> bytes:
-    return json.dumps(list(rows), ensure_ascii=False, indent=1).encode("utf-8")

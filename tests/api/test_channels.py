@@ -1,66 +1,55 @@
-"""Alert delivery against a local HTTP receiver and a local SMTP server."""
+"""Notifications rendered per channel and delivered to a local HTTP receiver and a local SMTP
+server."""
 
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 import hashlib
 import hmac
-import socket
 import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from analysis.delivery import (
-    WECOM_MAX_BYTES,
-    Alert,
-    DeliveryError,
-    deliver,
-    deliver_all,
-    render_text,
-    render_wecom,
-    send,
-)
+from api.alerts.channels import deliver, deliver_all, send
+from api.alerts.render import WECOM_MAX_BYTES, Message, render_text, render_wecom
+from core.errors import DeliveryError
 from core.settings import AlertChannel
-from tests.receivers import Receiver
+from tests.receivers import Receiver, SmtpServer, refusing_port
 
 FAST = {"wait_seconds": 0.01, "max_wait_seconds": 0.02}
 
 
-def make_alert(**changes: Any) -> Alert:
-    alert = Alert(
-        cluster_id=42,
+def make_alert(**changes: Any) -> Message:
+    """A hot-issue alert as the clustering job words it."""
+    alert = Message(
+        kind="hot_issue",
+        subject_id=42,
         title="某小区停水三天无人回应",
         level="urgent",
-        score=87.5,
-        explanation=["负面情绪占比 82%（阈值 60%）", "1 小时内新增 35 帖（基线 4 帖）"],
-        keywords=["停水", "物业", "投诉"],
-        members=48,
-        sources={"论坛": 12, "微博": 36},
-        first_seen=datetime(2024, 5, 1, 0, 30, tzinfo=UTC),
-        flagged_at=datetime(2024, 5, 1, 2, 5, tzinfo=UTC),
-        url="http://127.0.0.1/issues/42",
+        facts=[
+            ("热度评分", "87.5"),
+            ("关键词", "停水、物业、投诉"),
+            ("涉及帖子数", "48"),
+            ("来源分布", "微博 36，论坛 12"),
+            ("首次出现", "2024-05-01 08:30（北京时间）"),
+            ("预警时间", "2024-05-01 10:05（北京时间）"),
+        ],
+        body=["负面情绪占比 82%（阈值 60%）", "1 小时内新增 35 帖（基线 4 帖）"],
+        created_at=datetime(2024, 5, 1, 2, 5, tzinfo=UTC),
+        link="http://127.0.0.1/issues/42",
+        data={"hot_issue_id": 42, "score": 87.5},
     )
     return replace(alert, **changes)
 
 
 def make_channel(kind: str, **fields: Any) -> AlertChannel:
     return AlertChannel(name=f"test-{kind}", kind=kind, timeout_seconds=2.0, **fields)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -78,20 +67,37 @@ def test_text_is_chinese_and_in_beijing_time() -> None:
     assert "首次出现：2024-05-01 08:30（北京时间）" in lines
     assert "预警时间：2024-05-01 10:05（北京时间）" in lines
     assert lines[lines.index("触发信号：") + 1] == "1. 负面情绪占比 82%（阈值 60%）"
+    assert lines.index("预警级别：紧急") == 1  # the level comes first, then the facts in order
     assert lines[-1] == "详情：http://127.0.0.1/issues/42"
     assert render_text(make_alert(level="normal")).startswith("【舆情预警】一般｜")
 
 
-def test_alert_rejects_naive_times_and_unknown_levels() -> None:
-    with pytest.raises(ValueError, match="first_seen"):
-        make_alert(first_seen=datetime(2024, 5, 1, 8, 30))
+def test_a_clock_warning_has_its_own_wording() -> None:
+    warning = make_alert(
+        kind="clock_warning",
+        title="首次权威发布即将超时：望潮苑停水",
+        level="normal",
+        facts=[("时限", "首次权威发布"), ("应完成时间", "2024-05-01 13:00（北京时间）")],
+        body=["首次权威发布即将超时：应于 05-01 13:00 前完成"],
+    )
+    lines = render_text(warning).splitlines()
+    assert lines[0] == "【时限预警】一般｜首次权威发布即将超时：望潮苑停水"
+    assert "预警说明：" in lines and "触发信号：" not in lines
+    assert not any(line.startswith("热度评分") for line in lines)
+
+
+def test_message_rejects_naive_times_unknown_kinds_and_levels() -> None:
+    with pytest.raises(ValueError, match="created_at"):
+        make_alert(created_at=datetime(2024, 5, 1, 8, 30))
     with pytest.raises(ValueError, match="level"):
         make_alert(level="critical")
+    with pytest.raises(ValueError, match="kind"):
+        make_alert(kind="gossip")
 
 
 def test_wecom_content_is_cut_at_whole_signal_lines() -> None:
     signals = [f"信号{i}：某项指标异常升高，当前值 {i * 7}，基线 {i}" for i in range(400)]
-    alert = make_alert(explanation=signals)
+    alert = make_alert(body=signals)
 
     content = render_wecom(alert)
 
@@ -99,7 +105,7 @@ def test_wecom_content_is_cut_at_whole_signal_lines() -> None:
     lines = content.splitlines()
     assert lines[-1] == "[查看详情](http://127.0.0.1/issues/42)"
     note = lines[-2]
-    assert note.startswith("……另有 ") and note.endswith(" 条信号未列出")
+    assert note.startswith("……另有 ") and note.endswith(" 条未列出")
     shown = [line for line in lines if line[:1].isdigit()]
     assert shown == [f"{i}. {s}" for i, s in enumerate(signals[: len(shown)], start=1)]
     assert int(note.split()[1]) == len(signals) - len(shown)
@@ -107,7 +113,7 @@ def test_wecom_content_is_cut_at_whole_signal_lines() -> None:
 
 
 def test_wecom_content_too_long_without_signals_is_cut_at_a_character() -> None:
-    content = render_wecom(make_alert(keywords=["很长的关键词"] * 1000))
+    content = render_wecom(make_alert(facts=[("关键词", "、".join(["很长的关键词"] * 1000))]))
 
     assert len(content.encode()) <= WECOM_MAX_BYTES
     assert content.startswith("## 【舆情预警】紧急｜")
@@ -126,17 +132,15 @@ def test_webhook_posts_every_field_as_json(receiver: Receiver) -> None:
     assert request.headers["Content-Type"] == "application/json; charset=utf-8"
     body = request.json()
     assert body == {
-        "cluster_id": 42,
-        "title": "某小区停水三天无人回应",
+        "kind": "hot_issue",
+        "subject_id": 42,
         "level": "urgent",
-        "score": 87.5,
-        "explanation": alert.explanation,
-        "keywords": ["停水", "物业", "投诉"],
-        "members": 48,
-        "sources": {"论坛": 12, "微博": 36},
-        "first_seen": "2024-05-01T00:30:00+00:00",
-        "flagged_at": "2024-05-01T02:05:00+00:00",
-        "url": "http://127.0.0.1/issues/42",
+        "title": "某小区停水三天无人回应",
+        "facts": dict(alert.facts),
+        "body": alert.body,
+        "link": "http://127.0.0.1/issues/42",
+        "created_at": "2024-05-01T02:05:00+00:00",
+        "data": {"hot_issue_id": 42, "score": 87.5},
         "text": render_text(alert),
     }
 
@@ -261,8 +265,8 @@ def test_timeout_is_reported(receiver: Receiver) -> None:
     assert result.error is not None and result.error.startswith("timed out after 0.2 s")
 
 
-def test_connection_refused_is_reported() -> None:
-    port = closed_port()
+def test_connection_refused_is_reported(refused_port: int) -> None:
+    port = refused_port
     channel = make_channel("wecom", url=f"http://127.0.0.1:{port}/send?key=secret-key")
 
     result = deliver(channel, make_alert(), attempts=2, **FAST)
@@ -288,36 +292,22 @@ def test_deliver_all_skips_channels_above_the_alert_level(receiver: Receiver) ->
 # --- e-mail ----------------------------------------------------------------------------------
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], EmailMessage]] = []
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    with refusing_port() as port:
+        yield port
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
-        return "250 OK"
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[SmtpServer, int]]:
+    with SmtpServer(authenticator=_accept_password, auth_require_tls=False) as server:
+        yield server, server.port
 
 
 def _accept_password(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any):
     ok = isinstance(auth_data, LoginPassword) and auth_data.password == b"right"
     # handled=False makes aiosmtpd answer 535 itself; its default is to answer nothing.
     return AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = closed_port()
-    controller = Controller(
-        mailbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_accept_password,
-        auth_require_tls=False,
-    )
-    controller.start()
-    yield mailbox, port
-    controller.stop()
 
 
 def email_channel(port: int, **fields: Any) -> AlertChannel:
@@ -331,7 +321,7 @@ def email_channel(port: int, **fields: Any) -> AlertChannel:
     )
 
 
-def test_email_arrives_with_chinese_subject_and_body(smtp_server: tuple[Mailbox, int]) -> None:
+def test_email_arrives_with_chinese_subject_and_body(smtp_server: tuple[SmtpServer, int]) -> None:
     mailbox, port = smtp_server
     alert = make_alert()
 
@@ -348,7 +338,7 @@ def test_email_arrives_with_chinese_subject_and_body(smtp_server: tuple[Mailbox,
     assert message.get_content().replace("\r\n", "\n").rstrip("\n") == render_text(alert)
 
 
-def test_email_login(smtp_server: tuple[Mailbox, int]) -> None:
+def test_email_login(smtp_server: tuple[SmtpServer, int]) -> None:
     mailbox, port = smtp_server
 
     good = deliver(email_channel(port, username="u", password="right"), make_alert(), 2, **FAST)
@@ -360,8 +350,8 @@ def test_email_login(smtp_server: tuple[Mailbox, int]) -> None:
     assert len(mailbox.messages) == 1
 
 
-def test_email_connection_refused_is_reported() -> None:
-    port = closed_port()
+def test_email_connection_refused_is_reported(refused_port: int) -> None:
+    port = refused_port
 
     result = deliver(email_channel(port), make_alert(), attempts=2, **FAST)
 

@@ -2,12 +2,11 @@
 
 Signing in on the log-in page puts the same JWT the API hands out into an HttpOnly,
 SameSite=Strict cookie. The API accepts it in place of a bearer token (`api.deps`), so the
-pages write through the very endpoints, role checks and audit trail the API has. A request
-authenticated by the cookie that changes something must also carry the session's CSRF token
-(header `X-CSRF-Token`, which htmx sends from the page's `hx-headers`, or the form field
-`csrf_token`): an HMAC of the session's JWT, so it is per session and needs no storage.
-
-This module imports nothing from `api`, so that `api.deps` can use it.
+pages (`dashboards/`) write through the very endpoints, role checks and audit trail the API
+has. A request authenticated by the cookie that changes something must also carry the
+session's CSRF token (header `X-CSRF-Token`, which htmx sends from the page's `hx-headers`, or
+the form field `csrf_token`): an HMAC of the session's JWT, so it is per session and needs no
+storage.
 """
 
 from __future__ import annotations

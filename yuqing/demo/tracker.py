@@ -24,17 +24,17 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.alerts import service as alerts
-from api.alerts.models import HotIssue
 from api.auth.models import User
-from api.auth.service import get_by_username
+from api.auth.service import find_by_username
 from api.briefings import service as briefings
 from api.briefings.models import BriefingIssue, BriefingKind
-from api.database import make_engine, make_session_factory, session_scope, utcnow
-from api.departments.service import get_by_code
+from api.database import session_scope, utcnow
+from api.departments.service import find_by_code
+from api.hot_issues import service as hot_issues
+from api.hot_issues.models import HotIssue
 from api.issues import service as issues
-from api.issues.models import IssueLink, IssueStatus, Severity, TimelineEvent, TrackedIssue
-from core.errors import ConflictError, YuqingError
+from api.issues.models import IssueStatus, Severity, TimelineEvent, TrackedIssue
+from core.errors import YuqingError
 from core.settings import Settings
 from core.timezone import SHANGHAI
 
@@ -201,14 +201,14 @@ def _date_events(session: Session, issue_id: int, after: int, at: datetime) -> N
 
 
 def _user(session: Session, username: str) -> User:
-    user = get_by_username(session=session, username=username)
+    user = find_by_username(session=session, username=username)
     if user is None:
         raise YuqingError(f"the demo needs the user {username!r}; create the demo users first")
     return user
 
 
 def _department_id(session: Session, code: str) -> int:
-    department = get_by_code(session=session, code=code)
+    department = find_by_code(session=session, code=code)
     if department is None:
         raise YuqingError(f"the demo needs the department {code!r} from the departments file")
     return department.id
@@ -263,7 +263,9 @@ def _enter(session: Session, settings: Settings, spec: DemoIssue, clock: _Timeli
             actor=press,
         )
         briefing.created_at = at
-        briefings.link(session=session, briefing=briefing, ids=[issue.id], actor=press)
+        briefings.link(
+            session=session, briefing=briefing, ids=[issue.id], actor=press, settings=settings
+        )
         for row in session.scalars(select(BriefingIssue).where(BriefingIssue.issue_id == issue.id)):
             if row.briefing_id == briefing.id:
                 row.linked_at = at
@@ -308,70 +310,29 @@ def _matches(hot: HotIssue, words: tuple[str, ...]) -> bool:
 
 
 def link_hot_issues(settings: Settings) -> int:
-    """Link the incidents' flagged hot issues to their tracked issues and mark them promoted;
-    returns how many were linked this time."""
-    linked_now = 0
-    to_promote: list[int] = []
-    engine = make_engine(settings.database.url)
-    try:
-        with session_scope(engine) as session:
-            analyst = get_by_username(session=session, username="analyst")
-            taken = {
-                int(ref)
-                for ref in session.scalars(
-                    select(IssueLink.ref).where(IssueLink.kind == "hot_issue")
-                )
-            }
-            flagged = session.scalars(
-                select(HotIssue)
-                .where(HotIssue.flagged_at.is_not(None), HotIssue.status.in_(("new", "watching")))
-                .order_by(HotIssue.score.desc())
-                .limit(200)
-            ).all()
-            ours: set[int] = set()
-            for spec in SCENARIO:
-                if not spec.match:
-                    continue
-                issue = session.scalar(select(TrackedIssue).where(TrackedIssue.title == spec.title))
-                if issue is None:
-                    continue
-                ours.update(
-                    int(ref)
-                    for ref in session.scalars(
-                        select(IssueLink.ref).where(
-                            IssueLink.issue_id == issue.id, IssueLink.kind == "hot_issue"
-                        )
+    """Track the incidents' flagged hot issues as part of their tracked issues (each hot issue
+    once: `issues.add_hot_issue` refuses one tracked already); returns how many this time."""
+    linked = 0
+    with session_scope(settings.database.url) as session:
+        analyst = find_by_username(session=session, username="analyst")
+        flagged, _ = hot_issues.list_hot(session=session, limit=200)
+        untracked = [hot for hot in flagged if hot.issue_id is None]
+        for spec in SCENARIO:
+            if not spec.match:
+                continue
+            issue = session.scalar(select(TrackedIssue).where(TrackedIssue.title == spec.title))
+            if issue is None:
+                continue
+            for hot in untracked:
+                if hot.issue_id is None and _matches(hot, spec.match):
+                    issues.add_hot_issue(
+                        session=session, issue=issue, hot_issue_id=hot.id, actor=analyst
                     )
-                )
-                for hot in flagged:
-                    if hot.id in taken or not _matches(hot, spec.match):
-                        continue
-                    session.add(IssueLink(issue_id=issue.id, kind="hot_issue", ref=str(hot.id)))
-                    session.add(
-                        TimelineEvent(
-                            issue_id=issue.id,
-                            actor_id=analyst.id if analyst else None,
-                            at=utcnow(),
-                            type="hot_issue_linked",
-                            payload={"hot_issue_id": hot.id, "title": hot.title},
-                        )
-                    )
-                    taken.add(hot.id)
-                    ours.add(hot.id)
-                    linked_now += 1
-            session.flush()
-            to_promote = [hot.id for hot in flagged if hot.id in ours]
-        factory = make_session_factory(engine)
-        for hot_id in to_promote:
-            try:
-                alerts.set_status(factory, hot_id, "promoted")
-            except ConflictError:
-                log.info("demo: hot issue %s is busy; promoting it on the next pass", hot_id)
-    finally:
-        engine.dispose()
-    if linked_now:
-        log.info("demo: linked %d hot issues to the demo's tracked issues", linked_now)
-    return linked_now
+                    session.refresh(hot)
+                    linked += 1
+    if linked:
+        log.info("demo: linked %d hot issues to the demo's tracked issues", linked)
+    return linked
 
 
 def start(settings: Settings, stop: threading.Event) -> threading.Thread:

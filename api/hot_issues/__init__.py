@@ -1,0 +1,2 @@
+"""Hot issues: topic clusters of posts, the clustering job that finds and scores them, and
+the analysts' triage of them."""

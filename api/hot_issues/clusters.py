@@ -1,0 +1,191 @@
+"""Clusters in and out of the tracker database: loading the live ones, saving a page's new and
+changed ones, merging clusters that converged, and expiring quiet ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from analysis.clustering import Cluster, Clusterer, vectorize
+from analysis.hotness import HotConfig
+from analysis.text import Segmenter
+from api.hot_issues.models import HotIssue, HotIssuePost, HotStatus
+from store.base import PostStore
+from store.models import Post
+
+# Posts written back to the store per request.
+WRITE_BATCH = 500
+
+
+def cluster_of(row: HotIssue) -> Cluster:
+    return Cluster(
+        id=row.id,
+        centroid=dict(row.centroid),
+        as_of=row.as_of,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        size=row.size,
+    )
+
+
+def load_clusterer(session: Session, config: HotConfig) -> Clusterer:
+    """Every live cluster (active, not merged away), ready to take posts."""
+    rows = session.scalars(
+        select(HotIssue).where(HotIssue.active.is_(True), HotIssue.status != HotStatus.MERGED)
+    )
+    return Clusterer((cluster_of(r) for r in rows), config.clustering.params())
+
+
+def store_cluster(row: HotIssue, cluster: Cluster) -> None:
+    """Copy a cluster's centroid, times, size and label onto its row."""
+    row.centroid = {w: round(v, 6) for w, v in cluster.centroid.items()}
+    row.as_of, row.first_seen, row.last_seen = cluster.as_of, cluster.first_seen, cluster.last_seen
+    row.size = cluster.size
+    row.keywords = cluster.top_terms(6)
+
+
+def write_cluster_ids(store: PostStore, post_ids: list[str], hot_id: int) -> None:
+    """Tell the post store which cluster these posts now belong to."""
+    for i in range(0, len(post_ids), WRITE_BATCH):
+        batch = post_ids[i : i + WRITE_BATCH]
+        store.update_analysis({p: {"cluster_id": str(hot_id)} for p in batch})
+
+
+def post_vector(post: Post, segmenter: Segmenter, ignore: frozenset[str]) -> dict[str, float]:
+    """A post's TF-IDF vector from the words the analysis stored (segmented here if missing)."""
+    tokens = post.tokens
+    if tokens is None:
+        tokens = segmenter.segment(f"{post.title} {post.text}")
+    return vectorize(tokens, boost=post.keywords or (), ignore=ignore)
+
+
+def post_title(post: Post) -> str:
+    return (post.title or post.text.replace("\n", " "))[:120]
+
+
+def save_page(session: Session, clusterer: Clusterer, titles: dict[int, str]) -> None:
+    """Insert the page's new clusters (giving them their ids) and update the changed ones.
+
+    New clusters carry temporary negative ids until they are inserted here."""
+    fresh = [c for c in clusterer.clusters.values() if c.id < 0]
+    rows = [
+        HotIssue(
+            title=titles.get(c.id, ""),
+            keywords=[],
+            centroid={},
+            as_of=c.as_of,
+            first_seen=c.first_seen,
+            last_seen=c.last_seen,
+            size=0,
+            signals=[],
+            explanation=[],
+            stats={},
+        )
+        for c in fresh
+    ]
+    session.add_all(rows)
+    session.flush()
+    for c, row in zip(fresh, rows, strict=True):
+        clusterer.rename(c.id, row.id)
+    dirty = [c for c in clusterer.clusters.values() if c.dirty]
+    with session.no_autoflush:
+        for chunk in chunks([c.id for c in dirty], 500):
+            list(session.scalars(select(HotIssue).where(HotIssue.id.in_(chunk))))
+        for c in dirty:
+            _save(session, c)
+
+
+def _save(session: Session, cluster: Cluster) -> None:
+    row = session.get(HotIssue, cluster.id)
+    if row is None:
+        return
+    store_cluster(row, cluster)
+    cluster.dirty = False
+
+
+def consolidate(
+    session: Session,
+    store: PostStore,
+    clusterer: Clusterer,
+    config: HotConfig,
+    touched: dict[int, datetime],
+    arrivals: dict[datetime, set[int]],
+) -> int:
+    """Merge each changed cluster with any live cluster whose centroid is as good as the
+    same topic (`merge_threshold`): single-pass clustering splits a topic whose first posts
+    used different words. The younger cluster goes into the older one; clusters an analyst
+    changed are left alone. `touched` and `arrivals` follow the merges. Returns how many."""
+    if not touched:
+        return 0
+    threshold = config.clustering.merge_threshold
+    curated = set(
+        session.scalars(
+            select(HotIssue.id).where(
+                (HotIssue.curated.is_(True)) | (HotIssue.status != HotStatus.NEW)
+            )
+        )
+    )
+    merged = 0
+    for cid in sorted(touched):
+        cluster = clusterer.clusters.get(cid)
+        if cluster is None or cluster.size < 2 or cid in curated:
+            continue
+        for other, _sim in clusterer.near(cluster, threshold):
+            if other.size < 2 or other.id in curated or other.id not in clusterer.clusters:
+                continue
+            keep, gone = sorted((cluster, other), key=lambda c: (c.first_seen, c.id))
+            merge_into(session, store, clusterer, keep, gone)
+            merged += 1
+            if gone.id in touched:
+                touched[keep.id] = max(touched.pop(gone.id), touched.get(keep.id, gone.last_seen))
+            else:
+                touched.setdefault(keep.id, keep.last_seen)
+            for ids in arrivals.values():
+                if gone.id in ids:
+                    ids.discard(gone.id)
+                    ids.add(keep.id)
+            if gone is cluster:
+                break
+            cluster = keep
+    return merged
+
+
+def merge_into(
+    session: Session, store: PostStore, clusterer: Clusterer, keep: Cluster, gone: Cluster
+) -> None:
+    """Move every member of `gone` into `keep`; `gone` is marked merged."""
+    clusterer.merge(keep, gone)
+    _save(session, keep)
+    moved = list(
+        session.scalars(select(HotIssuePost.post_id).where(HotIssuePost.hot_issue_id == gone.id))
+    )
+    session.execute(
+        update(HotIssuePost)
+        .where(HotIssuePost.hot_issue_id == gone.id)
+        .values(hot_issue_id=keep.id)
+    )
+    row = session.get(HotIssue, gone.id)
+    if row is not None:
+        row.status, row.merged_into, row.active = HotStatus.MERGED, keep.id, False
+    write_cluster_ids(store, moved, keep.id)
+
+
+def expire(session: Session, clusterer: Clusterer | None, config: HotConfig, now: datetime) -> int:
+    """Clusters without a post for `expire_hours` take no more posts; returns how many."""
+    horizon = now - timedelta(hours=config.clustering.expire_hours)
+    gone = session.execute(
+        update(HotIssue)
+        .where(HotIssue.active.is_(True), HotIssue.last_seen < horizon)
+        .values(active=False)
+    ).rowcount
+    if clusterer is not None and gone:
+        clusterer.expire(now)
+    return gone or 0
+
+
+def chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

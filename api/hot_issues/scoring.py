@@ -1,0 +1,207 @@
+"""Scoring clusters at a moment: the figures each signal reads (`analysis.hotness`) gathered
+from the memberships in a few grouped queries, the score and its explanation written onto the
+cluster, and the cluster flagged the first time it reaches the alert threshold."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analysis.clustering import Cluster, vectorize
+from analysis.hotness import ClusterStats, HotConfig, score
+from analysis.text import Segmenter
+from api.hot_issues.clusters import chunks
+from api.hot_issues.models import HotIssue, HotIssuePost, HotStatus
+
+# Live clusters that took no post are rescored this often, as their figures age.
+RESCORE_EVERY = timedelta(minutes=5)
+# A retitle considers this many of the newest members' titles.
+TITLE_CANDIDATES = 20
+
+
+@dataclass
+class Scored:
+    """What one scoring did: clusters scored, and those flagged for the first time."""
+
+    scored: int = 0
+    flagged: list[int] = field(default_factory=list)
+    # Hot clusters (at or over the threshold, not dismissed or merged), for alerts.
+    hot: list[HotIssue] = field(default_factory=list)
+
+
+def score_clusters(
+    session: Session,
+    *,
+    config: HotConfig,
+    threshold: float,
+    now: datetime,
+    touched: set[int],
+    final: bool,
+    segmenter: Segmenter,
+) -> Scored:
+    """Score clusters at time `now`: `touched` ones, and on the final scoring of a pass also
+    the live ones whose score may have changed with time. The final scoring retitles the
+    touched clusters after their most representative member."""
+    again: list[int] = []
+    if final:
+        again = list(
+            session.scalars(
+                select(HotIssue.id).where(
+                    HotIssue.active.is_(True),
+                    HotIssue.status != HotStatus.MERGED,
+                    (HotIssue.score > 0) | HotIssue.scored_at.is_(None),
+                    (HotIssue.scored_at.is_(None)) | (HotIssue.scored_at < now - RESCORE_EVERY),
+                )
+            )
+        )
+    ids = sorted(touched | set(again))
+    out = Scored()
+    if not ids:
+        return out
+    stats = gather(session, config, now, ids)
+    for chunk in chunks(ids, 500):
+        for row in session.scalars(select(HotIssue).where(HotIssue.id.in_(chunk))).all():
+            s = stats[row.id]
+            hot = score(s, config)
+            row.score, row.urgent = hot.score, hot.urgent
+            row.signals = [sig.as_dict() for sig in hot.signals]
+            row.explanation = hot.explanation
+            row.stats = _summary(s)
+            row.scored_at = max(now, row.scored_at) if row.scored_at else now
+            out.scored += 1
+            if final and row.id in touched and row.size > 1:
+                retitle(session, row, segmenter, config.clustering.common_words)
+            if hot.score < threshold or row.status in (HotStatus.DISMISSED, HotStatus.MERGED):
+                continue
+            if row.flagged_at is None:
+                row.flagged_at = now
+                row.flag_score, row.flag_explanation = hot.score, hot.explanation
+                out.flagged.append(row.id)
+            out.hot.append(row)
+    return out
+
+
+def _summary(s: ClusterStats) -> dict[str, object]:
+    """The figures shown beside a hot issue."""
+    share = round(s.negative_24h / s.with_sentiment_24h, 3) if s.with_sentiment_24h else None
+    return {
+        "last_hour": s.n_1h,
+        "last_24h": s.n_24h,
+        "kinds_24h": s.kinds_24h,
+        "negative_share": share,
+        "engagement_24h": s.engagement_24h,
+        "official_at": s.official_at.isoformat() if s.official_at else None,
+    }
+
+
+def gather(
+    session: Session, config: HotConfig, now: datetime, ids: list[int]
+) -> dict[int, ClusterStats]:
+    """Each cluster's figures at `now`: the last hour and day, the burst baseline, kinds,
+    sentiment, engagement, sensitive terms, copies, the first official word and the sources'
+    own hourly rates."""
+    burst = config.score.burst
+    negative_below = config.score.negative.negative_below
+    hour, day = now - timedelta(hours=1), now - timedelta(hours=24)
+    base_from = hour - timedelta(days=burst.baseline_days)
+    base_hours = burst.baseline_days * 24.0
+    out = {
+        i: ClusterStats(
+            now=now,
+            n_1h=0,
+            n_24h=0,
+            baseline_posts=0,
+            baseline_hours=base_hours,
+            kinds_24h={},
+            negative_24h=0,
+            with_sentiment_24h=0,
+            engagement_24h=0,
+            sensitive_24h={},
+        )
+        for i in ids
+    }
+    m = HotIssuePost
+    sources_1h: dict[int, set[str]] = defaultdict(set)
+    for chunk in chunks(ids, 500):
+        recent = session.execute(
+            select(
+                m.hot_issue_id, m.published_at, m.kind, m.source, m.sentiment, m.engagement,
+                m.sensitive, m.copy,
+            ).where(m.hot_issue_id.in_(chunk), m.published_at >= day, m.published_at <= now)
+        )  # fmt: skip
+        sensitive: dict[int, Counter[str]] = defaultdict(Counter)
+        kinds: dict[int, Counter[str]] = defaultdict(Counter)
+        for cid, at, kind, source, sentiment, engaged, groups, copy in recent:
+            s = out[cid]
+            s.n_24h += 1
+            kinds[cid][kind] += 1
+            if at >= hour:
+                s.n_1h += 1
+                sources_1h[cid].add(source)
+            if sentiment is not None:
+                s.with_sentiment_24h += 1
+                s.negative_24h += sentiment < negative_below
+            s.engagement_24h += engaged
+            sensitive[cid].update(groups or ())
+            s.copies_24h += bool(copy)
+        for cid in chunk:
+            out[cid].kinds_24h = dict(kinds[cid])
+            out[cid].sensitive_24h = dict(sensitive[cid])
+        base = session.execute(
+            select(m.hot_issue_id, func.count())
+            .where(m.hot_issue_id.in_(chunk), m.published_at >= base_from, m.published_at < hour)
+            .group_by(m.hot_issue_id)
+        )
+        for cid, n in base:
+            out[cid].baseline_posts = n
+        official = session.execute(
+            select(m.hot_issue_id, m.published_at, m.author, m.source)
+            .where(m.hot_issue_id.in_(chunk), m.official.is_(True), m.published_at <= now)
+            .order_by(m.published_at)
+        )
+        for cid, at, author, source in official:
+            if out[cid].official_at is None:
+                out[cid].official_at, out[cid].official_by = at, author or source
+    per_source_1h = _per_source(session, hour, now, upto_inclusive=True)
+    per_source_base = _per_source(session, base_from, hour, upto_inclusive=False)
+    for cid, sources in sources_1h.items():
+        out[cid].source_surge = {
+            src: (per_source_1h.get(src, 0), per_source_base.get(src, 0) / base_hours)
+            for src in sources
+        }
+    return out
+
+
+def _per_source(
+    session: Session, start: datetime, end: datetime, *, upto_inclusive: bool
+) -> dict[str, int]:
+    """Posts per source in a window, whatever their cluster: each source's own rate."""
+    m = HotIssuePost
+    until = m.published_at <= end if upto_inclusive else m.published_at < end
+    rows = session.execute(
+        select(m.source, func.count()).where(m.published_at >= start, until).group_by(m.source)
+    )
+    return {source: n for source, n in rows}
+
+
+def retitle(session: Session, row: HotIssue, segmenter: Segmenter, ignore: frozenset[str]) -> None:
+    """The title of the member closest to the centroid: the cluster's representative."""
+    titles = session.scalars(
+        select(HotIssuePost.title)
+        .where(HotIssuePost.hot_issue_id == row.id)
+        .order_by(HotIssuePost.published_at.desc())
+        .limit(TITLE_CANDIDATES)
+    ).all()
+    cluster = Cluster(row.id, dict(row.centroid), row.as_of, row.first_seen, row.last_seen)
+
+    def closeness(title: str) -> tuple[float, int]:
+        vector = vectorize(segmenter.segment(title), ignore=ignore)
+        return cluster.similarity(vector), -len(title)
+
+    best = max(dict.fromkeys(titles), key=closeness, default=None)
+    if best:
+        row.title = best

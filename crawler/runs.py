@@ -1,0 +1,58 @@
+"""What a crawl needs from wherever runs are recorded: the source's marks from earlier runs,
+and a record of each run. The tracker database implements it (`api.sources.recorder`); the
+composition root hands it in, so the crawler never imports the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass
+class SourceMarks:
+    """How far earlier runs of a source got: the newest post seen, and items to read again
+    (board messages still waiting for their reply: native id -> URL)."""
+
+    last_seen_at: datetime | None = None
+    last_seen_id: str | None = None
+    pending: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunSummary:
+    """The outcome of one source's run, as printed and as recorded."""
+
+    source: str
+    status: str
+    items_seen: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    spooled: int = 0
+    replayed: int = 0
+    duration_seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{self.source}: {self.items_seen} items, {self.created} new, {self.updated} updated,"
+            f" {self.unchanged} unchanged, {self.failed + self.quarantined} failed"
+            + (f", {self.spooled} spooled" if self.spooled else "")
+            + (f", {self.replayed} replayed" if self.replayed else "")
+            + f" in {self.duration_seconds:.1f}s [{self.status}]"
+        )
+
+
+class RunRecorder(Protocol):
+    def start(self, source: str) -> tuple[int, SourceMarks]:
+        """Record that a run of `source` began; its id and the source's marks."""
+        ...
+
+    def finish(
+        self, run_id: int, source: str, outcome: dict[str, Any], marks: SourceMarks | None
+    ) -> None:
+        """Record the run's outcome and, when it succeeded, the source's new marks."""
+        ...

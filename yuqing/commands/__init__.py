@@ -1,0 +1,1 @@
+"""The commands of the `yuqing` command line, one module per area."""

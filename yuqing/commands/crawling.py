@@ -1,0 +1,98 @@
+"""Commands that bring posts in through a source: crawl, import."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.errors import YuqingError
+from crawler.runner import crawl as run_crawl
+from crawler.runner import import_rows, pick_sources
+from crawler.sources import load_sources
+from crawler.tabular import read_file
+from yuqing import wiring
+
+
+def crawl(
+    sources: Annotated[
+        list[str] | None, typer.Argument(help="Source names from sources.yaml.")
+    ] = None,
+    all_sources: Annotated[bool, typer.Option("--all", help="Every enabled source.")] = False,
+) -> None:
+    """Crawl sources once each and print a summary line per source."""
+    settings = wiring.command_settings()
+    names = list(sources or [])
+    if all_sources:
+        names += [s.name for s in load_sources(settings.crawler.sources_file).values() if s.enabled]
+    if not names:
+        raise YuqingError("name at least one source, or give --all")
+    counter = _ItemCounter()
+    summaries = run_crawl(
+        settings,
+        list(dict.fromkeys(names)),
+        recorder=wiring.recorder(settings),
+        analyzer=wiring.analyzer(settings),
+        store=wiring.store(settings),
+        on_item=counter,
+    )
+    counter.done()
+    for summary in summaries:
+        typer.echo(summary.line())
+        for error in summary.errors[:5]:
+            typer.echo(f"  {error}", err=True)
+    if any(s.status == "failed" for s in summaries):
+        raise typer.Exit(1)
+
+
+def import_file(
+    path: Annotated[Path, typer.Argument(help="A CSV, XLSX or JSON export.")],
+    source: Annotated[str, typer.Option(help="The source whose column mapping applies.")],
+) -> None:
+    """Import a file through a source's mapping (hotline exports, or posts from another tool)."""
+    settings = wiring.command_settings()
+    (config,) = pick_sources(settings, [source])
+    if config.kind != "hotline":
+        raise YuqingError(
+            f"source {source} is a {config.kind} source; import needs a column mapping"
+        )
+    if not path.is_file():
+        raise YuqingError(f"{path} is not a file")
+    counter = _ItemCounter()
+    summary = import_rows(
+        settings,
+        source,
+        read_file(path, config),
+        recorder=wiring.recorder(settings),
+        analyzer=wiring.analyzer(settings),
+        store=wiring.store(settings),
+        on_item=counter,
+    )
+    counter.done()
+    typer.echo(summary.line())
+    for error in summary.errors[:5]:
+        typer.echo(f"  {error}", err=True)
+    quarantine = settings.resolve(settings.crawler.quarantine_dir) / f"{source}.jsonl"
+    if summary.quarantined:
+        typer.echo(f"  {summary.quarantined} rejected rows, reasons in {quarantine}", err=True)
+
+
+class _ItemCounter:
+    """A running count of items on the terminal; silent when output is not a terminal."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.live = sys.stderr.isatty()
+
+    def __call__(self, source: str) -> None:
+        self.counts[source] = self.counts.get(source, 0) + 1
+        if self.live and sum(self.counts.values()) % 25 == 0:
+            shown = "  ".join(f"{k}: {v}" for k, v in self.counts.items())
+            sys.stderr.write(f"\r{shown} items")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.live and self.counts:
+            sys.stderr.write("\n")

@@ -1,0 +1,100 @@
+"""Building the product's parts from the settings: the one place that knows which store, which
+tracker database, which analysis files and which run recorder a command or job works with."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from analysis.enrich import AnalysisFiles, PostAnalyzer
+from api.database import make_engine, make_session_factory, migrate
+from api.hot_issues.config import segmenter
+from api.hot_issues.job import Job, PassResult
+from api.sources.recorder import DatabaseRunRecorder
+from core.settings import Settings, get_settings
+from store import open_store
+from store.base import PostStore
+
+log = logging.getLogger(__name__)
+
+
+def command_settings() -> Settings:
+    """The settings, with logging set up for a command: libraries' chatter kept down."""
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Libraries narrate every migration step and print a traceback per connection retry; the
+    # command reports the outcome itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("elastic_transport").setLevel(logging.CRITICAL)
+    return settings
+
+
+def store(settings: Settings) -> PostStore:
+    return open_store(settings)
+
+
+def tracker(settings: Settings) -> sessionmaker[Session]:
+    """Sessions on the tracker database, migrated to the newest schema first."""
+    engine = make_engine(settings.database.url)
+    migrate(engine)
+    return make_session_factory(engine)
+
+
+def analysis_files(settings: Settings) -> AnalysisFiles:
+    data = settings.resolve(settings.data_dir)
+    return AnalysisFiles(
+        neardup_db=data / "neardup.db",
+        sentiment_model=settings.resolve(settings.analysis.sentiment_model),
+        departments_file=settings.analysis.departments_file,
+        cache_dir=settings.resolve(settings.cache_dir),
+    )
+
+
+def analyzer(settings: Settings) -> PostAnalyzer:
+    """Per-post analysis with the configured model, vocabulary and near-duplicate index."""
+    return PostAnalyzer(analysis_files(settings))
+
+
+def recorder(settings: Settings) -> DatabaseRunRecorder:
+    """Crawl runs and source marks in the tracker database."""
+    return DatabaseRunRecorder(settings.database.url)
+
+
+
+def clustering_job(settings: Settings) -> Job:
+    """The clustering job on its own store connection and database engine."""
+    return Job(settings, open_store(settings), tracker(settings), segmenter(settings))
+
+
+def run_in_background(settings: Settings, stop: threading.Event) -> threading.Thread:
+    """Run a clustering pass every `analysis.interval_seconds` until `stop` is set (the demo's
+    loop; the scheduler has its own)."""
+
+    def loop() -> None:
+        job = clustering_job(settings)
+        while not stop.is_set():
+            try:
+                result = job.run()
+                if result.scanned or result.flagged or result.alerts_raised:
+                    log.info("analysis pass: %s", summary(result))
+            except Exception:
+                log.exception("analysis pass failed; retrying at the next interval")
+            stop.wait(settings.analysis.interval_seconds)
+
+    thread = threading.Thread(target=loop, name="analysis", daemon=True)
+    thread.start()
+    return thread
+
+
+def summary(result: PassResult) -> str:
+    return (
+        f"{result.scanned} posts scanned, {result.assigned} clustered ({result.opened} new,"
+        f" {result.merged} merged"
+        f" clusters), {result.expired} expired, {result.scored} scored, {result.flagged} newly"
+        f" flagged, {result.alerts_raised} alerts, {result.deliveries_ok} delivered,"
+        f" {result.deliveries_failed} failed deliveries in {result.seconds:.1f}s"
+    )
