@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
-#   make demo   install into .venv if needed, load the demo posts, serve the API on :8000
-#   make test   install into .venv if needed, run the whole test suite
+#   make demo   install into .venv if needed, crawl the sample city, serve the product on :8000
+#   make test   install into .venv if needed, bring up Chromium, PostgreSQL and Elasticsearch
+#               (installing them as root where missing: scripts/test.sh), run the whole suite
 # Installing happens only when pyproject.toml or requirements.lock changed since the last time.
 
 PYTHON ?= python3
@@ -13,13 +14,13 @@ VENDOR := dashboards/static/vendor
 ASSETS := $(VENDOR)/.installed
 UV_VERSION := 0.13.8
 
-.PHONY: demo test install lint bench lock es-start es-stop pg-start clean
+.PHONY: demo test install lint bench lock es-start es-stop pg-start engines-stop clean
 
 demo: $(STAMP) $(ASSETS)
 	$(BIN)/yuqing demo
 
 test: $(STAMP) $(ASSETS)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	scripts/test.sh
 
 install: $(STAMP) $(ASSETS)
 
@@ -48,6 +49,9 @@ lock: | $(BIN)/python
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/store.py
@@ -68,6 +72,10 @@ es-stop:
 
 pg-start:
 	scripts/postgres.sh start
+
+engines-stop:
+	scripts/elasticsearch.sh stop
+	scripts/postgres.sh stop
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -226,6 +226,7 @@ def create_api(settings: Settings | None = None, store: PostStore | None = None)
     app.include_router(posts_router, dependencies=signed_in)
     app.include_router(reports_router, dependencies=signed_in)
     app.include_router(sources_router, dependencies=signed_in)
+
     @app.get("/health", response_model=HealthRead, tags=["health"])
     def health(request: Request) -> HealthRead:
         """Whether the post store and the tracker database answer. Public; never fails."""

@@ -62,4 +62,5 @@ def app_cache(request: Request, name: str, seconds: float, entries: int = 64) ->
             caches = state.caches = {}
         if name not in caches:
             caches[name] = TtlCache(seconds, entries)
-        return caches[name]
+        cache: TtlCache = caches[name]
+        return cache

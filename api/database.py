@@ -7,14 +7,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.util.exc import CommandError
 from pydantic import AfterValidator, AwareDatetime
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, CursorResult, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DataError,
@@ -23,6 +23,7 @@ from sqlalchemy.exc import (
     OperationalError,
 )
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import DateTime, TypeDecorator
 
 from core.errors import (
@@ -207,6 +208,12 @@ def abandon(session: Session, exc: BaseException) -> None:
     translated = translate_db_error(exc)
     if translated is not None:
         raise translated from exc
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE; how many rows it changed (what conditional claims test)."""
+    result = cast(CursorResult[Any], session.execute(statement))
+    return result.rowcount
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
@@ -32,16 +32,16 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return cast(Settings, request.app.state.settings)
 
 
 async def get_store(request: Request) -> PostStore:
-    return request.app.state.store
+    return cast(PostStore, request.app.state.store)
 
 
 async def get_factory(request: Request) -> sessionmaker[Session]:
     """For services that run units of work of their own (under the clustering lease)."""
-    return request.app.state.session_factory
+    return cast("sessionmaker[Session]", request.app.state.session_factory)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

@@ -113,8 +113,8 @@ def _local(value: str | None, zone: Any) -> str:
     return datetime.fromisoformat(value).astimezone(zone).strftime("%m-%d %H:%M")
 
 
-def describe(event: TimelineEvent, names: dict[int, str], zone: Any) -> str:
-    """What the event says, in a sentence."""
+def describe(event: Any, names: dict[int, str], zone: Any) -> str:
+    """What a timeline event (a row of `issues.get_timeline`) says, in a sentence."""
     p = event.payload or {}
     kind = event.type
     if kind == "created":
@@ -144,7 +144,8 @@ def describe(event: TimelineEvent, names: dict[int, str], zone: Any) -> str:
     if kind in ("pinned", "unpinned"):
         return f"事件 #{p.get('event_id')}"
     if kind == "briefing_linked":
-        label = BRIEFING_LABELS.get(p.get("kind"), p.get("kind", ""))  # type: ignore[call-overload]
+        kind_value = str(p.get("kind", ""))
+        label = {k.value: v for k, v in BRIEFING_LABELS.items()}.get(kind_value, kind_value)
         return f"{p.get('title', '')}（{label}，{_local(p.get('at'), zone)}）"
     if kind == "clocks_met":
         kinds = "、".join(_kind_label(k) for k in p.get("kinds", []))

@@ -92,16 +92,16 @@ def _ranking(session: SessionDep, settings: Settings, quarter: str) -> dict[str,
             total["breached"] += counts.get("breached", 0)
     on_time = []
     for kind in ClockKind:
-        counts = by_kind.get(kind.value)
-        if not counts:
+        found = by_kind.get(kind.value)
+        if not found:
             continue
-        judged = counts["met"] + counts["breached"]
+        judged = found["met"] + found["breached"]
         on_time.append(
             {
                 "kind": kind.value,
                 "label": CLOCK_LABELS[kind],
-                **counts,
-                "rate": counts["met"] / judged if judged else None,
+                **found,
+                "rate": found["met"] / judged if judged else None,
             }
         )
     return {"ranked": reports.ranking(metrics), "on_time": on_time}

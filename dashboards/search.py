@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -61,7 +60,7 @@ class SearchForm:
     department: str = ""
     sort: str = "time"
 
-    def filters(self, zone: ZoneInfo) -> PostFilter:
+    def filters(self, zone: tzinfo) -> PostFilter:
         low, high = BANDS.get(self.sentiment, (None, None))
         start = datetime.combine(self.date_from, time(0), zone) if self.date_from else None
         end = (

@@ -18,7 +18,7 @@ from api.alerts.service import deliver_due
 from api.database import unit_of_work
 from api.hot_issues.job import Job
 from api.issues.warnings import check_clocks
-from api.reports import daily, documents
+from api.reports import daily, daily_document, documents
 from core.settings import Settings
 from core.timezone import ZONE_NAME
 from crawler.sources import load_sources
@@ -131,7 +131,7 @@ def _daily_brief(settings: Settings, store: PostStore) -> Callable[[], str]:
             brief = daily.build(
                 session=session, store=store, settings=settings, day=daily.default_day(settings)
             )
-        paths = documents.write(daily.report(brief), documents.output_dir(settings))
+        paths = documents.write(daily_document.report(brief), documents.output_dir(settings))
         return "wrote " + ", ".join(str(path) for path in paths)
 
     return run

@@ -64,7 +64,6 @@ def recorder(settings: Settings) -> DatabaseRunRecorder:
     return DatabaseRunRecorder(settings.database.url)
 
 
-
 def clustering_job(settings: Settings) -> Job:
     """The clustering job on its own store connection and database engine."""
     return Job(settings, open_store(settings), tracker(settings), segmenter(settings))

@@ -169,7 +169,7 @@ def _smtp_text(value: bytes | str) -> str:
 
 def _send_email(channel: AlertChannel, message: Message) -> None:
     assert channel.smtp_host
-    message = email_message(channel, message)
+    mail = email_message(channel, message)
     where, timeout = f"{channel.smtp_host}:{channel.smtp_port}", channel.timeout_seconds
     try:
         with smtplib.SMTP(channel.smtp_host, channel.smtp_port, timeout=timeout) as smtp:
@@ -178,7 +178,7 @@ def _send_email(channel: AlertChannel, message: Message) -> None:
             if channel.username:
                 password = channel.password.get_secret_value() if channel.password else ""
                 smtp.login(channel.username, password)
-            refused = smtp.send_message(message)
+            refused = smtp.send_message(mail)
     except smtplib.SMTPAuthenticationError as exc:
         reason = f"SMTP login refused by {where}: {exc.smtp_code} {_smtp_text(exc.smtp_error)}"
         raise DeliveryError(reason, retryable=False) from exc

@@ -29,7 +29,7 @@ from api.alerts.models import (
     NotificationKind,
 )
 from api.alerts.render import Message, headline
-from api.database import unit_of_work, utcnow
+from api.database import rows_changed, unit_of_work, utcnow
 from core.errors import NotFoundError
 from core.settings import AlertSettings
 
@@ -148,15 +148,16 @@ def _claim(
 ) -> tuple[Message, set[str]] | None:
     """Take the notification for this pass; with the channels that accepted it before."""
     with unit_of_work(factory) as session:
-        taken = session.execute(
+        taken = rows_changed(
+            session,
             update(Notification)
             .where(
                 Notification.id == notification_id,
                 Notification.status.in_(OPEN_STATUSES),
                 Notification.claimed_until.is_(None) | (Notification.claimed_until < now),
             )
-            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-        ).rowcount
+            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS)),
+        )
         if not taken:
             return None
         row = session.get(Notification, notification_id)

@@ -49,7 +49,7 @@ def nonce_ok(expected: str, sent: str | None) -> bool:
 def cookie_credential(request: Any, settings: Settings) -> str | None:
     """The session cookie's JWT, or None without one; a write that does not carry the
     session's CSRF token in `X-CSRF-Token` is refused (`ForbiddenError`)."""
-    token = request.cookies.get(SESSION_COOKIE)
+    token: str | None = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     if request.method not in SAFE_METHODS and not csrf_ok(

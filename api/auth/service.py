@@ -71,10 +71,10 @@ def create_user(
     session: Session,
     username: str,
     password: str,
-    role: Role,
+    role: Role | str,
     department_id: int | None = None,
 ) -> User:
-    """A new active user with a hashed password."""
+    """A new active user with a hashed password; `role` may come as text (a form, the CLI)."""
     name = normalize_username(username)
     if not name or len(name) > 64 or any(ch.isspace() or not ch.isprintable() for ch in name):
         raise InputError("a username is 1 to 64 characters without spaces")

@@ -9,6 +9,7 @@ cursor moves past the page, all in one transaction, so a crash resumes where it 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -79,10 +80,15 @@ def assign_page(
     temp_ids = itertools.count(-1, -1)
     titles: dict[int, str] = {}
 
-    def new_id(post: Post) -> int:
-        cid = next(temp_ids)
-        titles[cid] = clusters.post_title(post)
-        return cid
+    def opener(post: Post) -> Callable[[], int]:
+        """Gives a cluster opened by `post` its temporary id and the post's title."""
+
+        def new_id() -> int:
+            cid = next(temp_ids)
+            titles[cid] = clusters.post_title(post)
+            return cid
+
+        return new_id
 
     placed: list[tuple[Post, Cluster]] = []
     joined: dict[str, Cluster] = {}
@@ -102,9 +108,7 @@ def assign_page(
         if post.near_dup_of:
             root = joined.get(post.near_dup_of)
             join = root.id if root is not None else root_cluster.get(post.near_dup_of)
-        cluster, opened = clusterer.assign(
-            vector, post.published_at, lambda p=post: new_id(p), join=join
-        )
+        cluster, opened = clusterer.assign(vector, post.published_at, opener(post), join=join)
         out.assigned += 1
         out.opened += opened
         joined[post.id] = cluster

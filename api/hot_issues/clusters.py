@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from analysis.clustering import Cluster, Clusterer, vectorize
 from analysis.hotness import HotConfig
 from analysis.text import Segmenter
+from api.database import rows_changed
 from api.hot_issues.models import HotIssue, HotIssuePost, HotStatus
 from store.base import PostStore
 from store.models import Post
@@ -176,11 +177,12 @@ def merge_into(
 def expire(session: Session, clusterer: Clusterer | None, config: HotConfig, now: datetime) -> int:
     """Clusters without a post for `expire_hours` take no more posts; returns how many."""
     horizon = now - timedelta(hours=config.clustering.expire_hours)
-    gone = session.execute(
+    gone = rows_changed(
+        session,
         update(HotIssue)
         .where(HotIssue.active.is_(True), HotIssue.last_seen < horizon)
-        .values(active=False)
-    ).rowcount
+        .values(active=False),
+    )
     if clusterer is not None and gone:
         clusterer.expire(now)
     return gone or 0

@@ -16,6 +16,7 @@ from api.database import Base, UTCDateTime, utcnow
 
 _JSON = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
+
 class HotStatus(StrEnum):
     """Triage status, set by analysts; the job sets `new`, an analyst's merge `merged`."""
 

@@ -55,9 +55,7 @@ def spans(*, session: Session, hot_ids: list[int]) -> dict[int, tuple[datetime, 
     if not hot_ids:
         return {}
     rows = session.execute(
-        select(HotIssue.id, HotIssue.first_seen, HotIssue.last_seen).where(
-            HotIssue.id.in_(hot_ids)
-        )
+        select(HotIssue.id, HotIssue.first_seen, HotIssue.last_seen).where(HotIssue.id.in_(hot_ids))
     )
     return {hot: (first, last) for hot, first, last in rows}
 

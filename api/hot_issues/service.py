@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from analysis.clustering import Cluster, Clusterer
 from analysis.text import Segmenter
-from api.database import unit_of_work
+from api.database import rows_changed, unit_of_work
 from api.hot_issues import state
 from api.hot_issues.clusters import (
     cluster_of,
@@ -36,6 +36,7 @@ from api.hot_issues.models import (
 from core.errors import ConflictError, InputError, NotFoundError
 from core.settings import Settings
 from store.base import PostStore
+from store.models import Post
 
 MAX_MEMBERS = 200
 
@@ -143,7 +144,8 @@ def claim_for_promotion(*, session: Session, hot_id: int, issue_id: int) -> None
 
     One conditional UPDATE: of two promotions at once exactly one wins; a dismissed or
     merged hot issue, or one promoted already, is refused with the reason."""
-    taken = session.execute(
+    taken = rows_changed(
+        session,
         update(HotIssue)
         .where(
             HotIssue.id == hot_id,
@@ -151,8 +153,8 @@ def claim_for_promotion(*, session: Session, hot_id: int, issue_id: int) -> None
             HotIssue.status.not_in([HotStatus.DISMISSED, HotStatus.MERGED]),
         )
         .values(issue_id=issue_id, status=HotStatus.PROMOTED, curated=True)
-        .execution_options(synchronize_session="fetch")
-    ).rowcount
+        .execution_options(synchronize_session="fetch"),
+    )
     if taken:
         state.bump_generation(session)
         return
@@ -266,7 +268,7 @@ def split(
 def _rebuild(
     row: HotIssue, store: PostStore, settings: Settings, segmenter: Segmenter, post_ids: list[str]
 ) -> None:
-    posts = []
+    posts: list[Post] = []
     for i in range(0, len(post_ids), 500):
         posts += store.get_many(post_ids[i : i + 500]).values()
     posts.sort(key=lambda p: p.published_at)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.database import unit_of_work
+from api.database import rows_changed, unit_of_work
 from api.hot_issues.models import AnalysisState
 from core.errors import ConflictError
 
@@ -69,15 +69,16 @@ def lease(factory: sessionmaker[Session], *, wait_seconds: float = 15.0) -> Iter
     while True:
         now = datetime.now(UTC)
         with unit_of_work(factory) as session:
-            taken = session.execute(
+            taken = rows_changed(
+                session,
                 update(AnalysisState)
                 .where(AnalysisState.key == LEASE_KEY)
                 .where(
                     (AnalysisState.value.is_(None))
                     | (AnalysisState.updated_at < now - timedelta(seconds=LEASE_SECONDS))
                 )
-                .values(value=holder, updated_at=now)
-            ).rowcount
+                .values(value=holder, updated_at=now),
+            )
         if taken:
             break
         if time.monotonic() > deadline:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.database import utcnow
+from api.issues.deadlines import read_clock, replan_on_severity_change
 from api.issues.models import SlaClock, TimelineEvent, TrackedIssue
 from api.issues.sla import (
     CLOCK_LABELS,
@@ -27,8 +28,6 @@ from api.issues.sla import (
     Pause,
     SlaPolicy,
     plan_clocks,
-    read_clock,
-    replan_on_severity_change,
 )
 from api.issues.workdays import WorkCalendar
 from core.configfile import load_when_changed

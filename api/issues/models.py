@@ -328,12 +328,12 @@ class IssueRead(BaseModel):
     policy_published_at: datetime | None
     hotline_category: str | None
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects decorators over @property
     @property
     def severity_label(self) -> str:
         return SEVERITY_LABELS[self.severity]
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy rejects decorators over @property
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from api.briefings.models import BriefingIssue
@@ -28,7 +28,7 @@ def open_issues(
         .group_by(SlaClock.issue_id)
         .subquery()
     )
-    where = [TrackedIssue.status.not_in(FINISHED)]
+    where: list[ColumnElement[bool]] = [TrackedIssue.status.not_in(FINISHED)]
     if department_id is not None:
         where.append(TrackedIssue.lead_department_id == department_id)
     total = session.scalar(select(func.count()).select_from(TrackedIssue).where(*where)) or 0

@@ -243,9 +243,7 @@ def update_issue(
     )
     if "severity" in diff or "category" in diff:
         reason = "severity" if "severity" in diff else "category"
-        clocks.replan(
-            session, settings, issue, actor.id if actor else None, reason
-        )
+        clocks.replan(session, settings, issue, actor.id if actor else None, reason)
     try:
         session.flush()
     except StaleDataError as exc:

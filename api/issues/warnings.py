@@ -16,6 +16,7 @@ from api.alerts.render import beijing
 from api.database import unit_of_work
 from api.departments.models import Department
 from api.issues import clocks
+from api.issues.deadlines import ClockWarning, warnings_due
 from api.issues.models import (
     SEVERITY_LABELS,
     IssueStatus,
@@ -23,7 +24,7 @@ from api.issues.models import (
     TimelineEvent,
     TrackedIssue,
 )
-from api.issues.sla import ClockWarning, WarningLevel, warnings_due
+from api.issues.sla import WarningLevel
 from core.settings import Settings
 from core.timezone import SHANGHAI
 

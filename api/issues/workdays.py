@@ -153,7 +153,7 @@ class WorkCalendar:
         if day in self._holidays:
             return False
         if day.year in PACKAGE_YEARS:
-            return chinese_calendar.is_workday(day)
+            return bool(chinese_calendar.is_workday(day))
         return day.weekday() < 5
 
     def next_workday(self, day: date) -> date:

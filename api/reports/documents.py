@@ -28,6 +28,7 @@ from docx.shared import Cm, Pt, RGBColor
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from core.settings import Settings
 
@@ -203,6 +204,7 @@ def xlsx_bytes(report: Report) -> bytes:
     """A cover sheet with the title and the text, then one sheet per table."""
     workbook = Workbook()
     cover = workbook.active
+    assert isinstance(cover, Worksheet)  # a new workbook has one sheet
     cover.title = "封面"
     cover.column_dimensions["A"].width = 100
     cover.append([report.title])

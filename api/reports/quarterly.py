@@ -8,9 +8,8 @@ the same rounding. Clocks are read as of the moment the bulletin is made, as the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -234,7 +233,7 @@ def _ranking_section(bulletin: QuarterlyBulletin, label: str) -> Section:
     )
 
 
-def _breach_section(bulletin: QuarterlyBulletin, tz: ZoneInfo) -> Section:
+def _breach_section(bulletin: QuarterlyBulletin, tz: tzinfo) -> Section:
     rows = [
         (
             n,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -163,7 +163,7 @@ def department_metrics(
             first_statement[issue_id] = min(prev, met_at) if prev else met_at
         per_issue[issue_id].append((kind, _status(row, now, calendar)))
     for issue_id, dept, status, detected_at, assigned_at in issues:
-        m = out.get(dept)
+        m = out.get(dept) if dept is not None else None
         if m is None:
             continue
         m.issues += 1
@@ -212,7 +212,7 @@ def _status(row: Any, now: datetime, calendar: WorkCalendar) -> str:
     return "breached" if now > due_at else "running"
 
 
-def _hours(delta: Any) -> float:
+def _hours(delta: timedelta) -> float:
     return max(0.0, delta.total_seconds() / 3600)
 
 

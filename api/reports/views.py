@@ -137,7 +137,7 @@ def _daily_report(
     session: Session, store: PostStore, settings: Settings, day: date | None
 ) -> documents.Report:
     # Imported here: the charts bring matplotlib, a second of every API start otherwise.
-    from api.reports import daily
+    from api.reports import daily, daily_document
 
     brief = daily.build(
         session=session,
@@ -145,7 +145,7 @@ def _daily_report(
         settings=settings,
         day=day or daily.default_day(settings),
     )
-    return daily.report(brief)
+    return daily_document.report(brief)
 
 
 def _quarterly_report(
@@ -159,8 +159,12 @@ def _quarterly_report(
     return quarterly.report(bulletin)
 
 
-_DOCX = {200: {"content": {documents.DOCX_TYPE: {}}, "description": "a Word document"}}
-_XLSX = {200: {"content": {documents.XLSX_TYPE: {}}, "description": "an Excel workbook"}}
+_DOCX: dict[int | str, dict[str, Any]] = {
+    200: {"content": {documents.DOCX_TYPE: {}}, "description": "a Word document"}
+}
+_XLSX: dict[int | str, dict[str, Any]] = {
+    200: {"content": {documents.XLSX_TYPE: {}}, "description": "an Excel workbook"}
+}
 
 
 @router.get("/daily.docx", response_class=Response, responses=_DOCX)

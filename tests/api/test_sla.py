@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from api.issues.deadlines import (
+    read_clock,
+    replan_on_severity_change,
+    status,
+    time_used_fraction,
+    warnings_due,
+)
 from api.issues.models import Severity
 from api.issues.sla import (
     ClockBasis,
@@ -19,11 +26,6 @@ from api.issues.sla import (
     SlaPolicy,
     WarningLevel,
     plan_clocks,
-    read_clock,
-    replan_on_severity_change,
-    status,
-    time_used_fraction,
-    warnings_due,
 )
 from api.issues.workdays import SHANGHAI, WorkCalendar
 from core.errors import ConfigError, InputError

@@ -12,7 +12,7 @@ import typer
 from api.auth.service import create_user, list_users
 from api.database import migrate, session_scope
 from api.departments.service import find_by_code
-from api.reports import daily, documents, quarterly
+from api.reports import daily, daily_document, documents, quarterly
 from core.errors import YuqingError
 from yuqing import wiring
 
@@ -105,7 +105,7 @@ def report(
                 settings=settings,
                 day=day.date() if day else daily.default_day(settings),
             )
-            document = daily.report(brief)
+            document = daily_document.report(brief)
         else:
             bulletin = quarterly.build(
                 session=session,

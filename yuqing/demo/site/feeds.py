@@ -41,7 +41,7 @@ def rss_feed(items: Sequence[NewsArticle], base_url: str, now: datetime) -> byte
         _text(item, "category", article.channel)
         _text(item, "pubDate", format_datetime(article.published))
         _text(item, "guid", str(article.id), isPermaLink="false")
-    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(rss, encoding="utf-8", xml_declaration=True))
 
 
 def atom_feed(entries: Sequence[NewsArticle], base_url: str, now: datetime) -> bytes:
@@ -67,4 +67,4 @@ def atom_feed(entries: Sequence[NewsArticle], base_url: str, now: datetime) -> b
         _text(entry, atom("published"), article.published.isoformat())
         _text(entry, atom("summary"), article.summary)
         ET.SubElement(entry, atom("category"), term=article.channel)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))

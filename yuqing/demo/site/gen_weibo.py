@@ -29,7 +29,13 @@ REPOST_TOTAL = 160
 _CITIZENS = 320
 _ID_BASE = 5_100_000_000_000_000
 _ELSEWHERE = ("上海", "浙江", "广东", "北京", "江苏", "四川")
-_DEVICES = ("iPhone客户端", "HUAWEI Mate 60 Pro", "小米14", "OPPO Find X7", "vivo X100")
+_DEVICES: tuple[str, ...] = (
+    "iPhone客户端",
+    "HUAWEI Mate 60 Pro",
+    "小米14",
+    "OPPO Find X7",
+    "vivo X100",
+)
 _DEVICES += ("荣耀Magic6", "微博网页版", "iPhone 15 Pro Max", "Redmi K70")
 
 
@@ -74,7 +80,8 @@ def build_microblog(today: date) -> list[MicroblogStatus]:
 
 
 def _citizens(rng: random.Random) -> list[MicroblogUser]:
-    users, names = [], set()
+    users: list[MicroblogUser] = []
+    names: set[str] = set()
     while len(users) < _CITIZENS:
         name = screen_name(rng)
         if name in names:

@@ -70,4 +70,3 @@ def to_xlsx(rows: Sequence[dict[str, str]]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-

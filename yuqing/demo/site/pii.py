@@ -8,8 +8,9 @@ from datetime import date, timedelta
 from yuqing.demo.site.city import AREA_CODE
 from yuqing.demo.site.compose import pick
 
-_MOBILE_PREFIXES = ("139", "138", "137", "136", "135", "150", "151", "158", "159", "186", "187")
-_MOBILE_PREFIXES += ("188", "130", "131", "132", "155", "133", "153", "180", "181", "189", "177")
+_MOBILE_PREFIXES: tuple[str, ...] = ("139", "138", "137", "136", "135", "150", "151", "158")
+_MOBILE_PREFIXES += ("159", "186", "187", "188", "130", "131", "132", "155", "133", "153", "180")
+_MOBILE_PREFIXES += ("181", "189", "177")
 _ID_REGIONS = ("371203", "371202", "371221", "371231", "371204")  # shaped like 江澜's districts
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"

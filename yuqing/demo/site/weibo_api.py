@@ -76,7 +76,9 @@ def status_json(status: MicroblogStatus, now: datetime) -> dict[str, Any]:
     return data
 
 
-def timeline(visible: Sequence[MicroblogStatus], max_id: int | None, now: datetime) -> dict:
+def timeline(
+    visible: Sequence[MicroblogStatus], max_id: int | None, now: datetime
+) -> dict[str, Any]:
     """One page at or below `max_id`; `next_max_id` is the first status of the next page."""
     start = 0
     if max_id is not None:
@@ -88,7 +90,9 @@ def timeline(visible: Sequence[MicroblogStatus], max_id: int | None, now: dateti
     return {"ok": 1, "data": {"statuses": statuses, "next_max_id": next_max_id}}
 
 
-def search(visible: Sequence[MicroblogStatus], query: str, page: int, now: datetime) -> dict:
+def search(
+    visible: Sequence[MicroblogStatus], query: str, page: int, now: datetime
+) -> dict[str, Any]:
     """Statuses whose own text contains `query`, newest first, one numbered page at a time."""
     matches = [status for status in visible if query.lower() in status.text.lower()]
     start = (page - 1) * SEARCH_PAGE_SIZE
