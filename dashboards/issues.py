@@ -30,7 +30,6 @@ from api.issues.models import (
     TRANSITIONS,
     IssueStatus,
     Severity,
-    TimelineEvent,
     TrackedIssue,
 )
 from api.issues.sla import CLOCK_LABELS, ClockKind

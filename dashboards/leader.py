@@ -82,7 +82,7 @@ def leader_page(
 def _ranking(session: SessionDep, settings: Settings, quarter: str) -> dict[str, Any]:
     since, until = reports.quarter_bounds(quarter)
     metrics = reports.department_metrics(
-        session, since=since, until=until, calendar=clocks.calendar(settings)
+        session=session, since=since, until=until, calendar=clocks.calendar(settings)
     )
     by_kind: dict[str, dict[str, int]] = {}
     for m in metrics:

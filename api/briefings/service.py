@@ -106,7 +106,14 @@ def link(
                 },
             )
         )
-        clocks.meet(session, issue, kinds, briefing.at, f"briefing:{briefing.id}", actor.id)
+        clocks.meet(
+            session=session,
+            issue=issue,
+            kinds=kinds,
+            at=briefing.at,
+            by=f"briefing:{briefing.id}",
+            actor_id=actor.id,
+        )
         if issue.status is IssueStatus.ASSIGNED:
             # The statement answers the issue: the same transition a person would make.
             issues.update_issue(

@@ -103,7 +103,7 @@ def read(row: SlaClock, now: datetime, cal: WorkCalendar) -> ClockRead:
     )
 
 
-def clocks_of(session: Session, issue_id: int) -> list[SlaClock]:
+def clocks_of(*, session: Session, issue_id: int) -> list[SlaClock]:
     return list(
         session.scalars(select(SlaClock).where(SlaClock.issue_id == issue_id).order_by(SlaClock.id))
     )
@@ -135,7 +135,9 @@ def _event(
     )
 
 
-def start(session: Session, settings: Settings, issue: TrackedIssue, actor_id: int | None) -> None:
+def start(
+    *, session: Session, settings: Settings, issue: TrackedIssue, actor_id: int | None
+) -> None:
     """Create the clocks a new issue needs."""
     plans = plan_clocks(
         policy(settings),
@@ -159,12 +161,17 @@ def _describe(plan: ClockPlan) -> dict[str, Any]:
 
 
 def replan(
-    session: Session, settings: Settings, issue: TrackedIssue, actor_id: int | None, reason: str
+    *,
+    session: Session,
+    settings: Settings,
+    issue: TrackedIssue,
+    actor_id: int | None,
+    reason: str,
 ) -> None:
     """After a change of severity or category: add the clocks now required, supersede the
     ones no longer required or replaced (met and breached clocks stay, as history)."""
     now = utcnow()
-    rows = {r.id: r for r in clocks_of(session, issue.id)}
+    rows = {r.id: r for r in clocks_of(session=session, issue_id=issue.id)}
     result = replan_on_severity_change(
         [state_of(r) for r in rows.values()],
         issue.severity,
@@ -195,6 +202,7 @@ def replan(
 
 
 def meet(
+    *,
     session: Session,
     issue: TrackedIssue,
     kinds: tuple[str, ...],
@@ -205,7 +213,7 @@ def meet(
     """Mark the issue's open clocks of `kinds` met at `at` (a statement's time); returns the
     kinds met. A clock already met keeps its earlier time."""
     met = []
-    for row in clocks_of(session, issue.id):
+    for row in clocks_of(session=session, issue_id=issue.id):
         if row.kind in kinds and row.met_at is None and row.superseded_at is None:
             row.met_at, row.met_by = at, by
             met.append(row.kind)
@@ -217,7 +225,7 @@ def meet(
 
 
 def pause(
-    session: Session, issue: TrackedIssue, clock_id: int, reason: str, actor_id: int | None
+    *, session: Session, issue: TrackedIssue, clock_id: int, reason: str, actor_id: int | None
 ) -> SlaClock:
     row = _clock(session, issue, clock_id)
     if row.met_at is not None or row.superseded_at is not None:
@@ -241,7 +249,9 @@ def pause(
     return row
 
 
-def resume(session: Session, issue: TrackedIssue, clock_id: int, actor_id: int | None) -> SlaClock:
+def resume(
+    *, session: Session, issue: TrackedIssue, clock_id: int, actor_id: int | None
+) -> SlaClock:
     row = _clock(session, issue, clock_id)
     pauses = [dict(p) for p in row.pauses or []]
     if not pauses or pauses[-1].get("resumed_at") is not None:

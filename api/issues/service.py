@@ -160,7 +160,9 @@ def create_issue(
             },
         )
     )
-    clocks.start(session, settings, issue, actor.id if actor else None)
+    clocks.start(
+        session=session, settings=settings, issue=issue, actor_id=actor.id if actor else None
+    )
     session.flush()
     return issue
 
@@ -243,7 +245,13 @@ def update_issue(
     )
     if "severity" in diff or "category" in diff:
         reason = "severity" if "severity" in diff else "category"
-        clocks.replan(session, settings, issue, actor.id if actor else None, reason)
+        clocks.replan(
+            session=session,
+            settings=settings,
+            issue=issue,
+            actor_id=actor.id if actor else None,
+            reason=reason,
+        )
     try:
         session.flush()
     except StaleDataError as exc:

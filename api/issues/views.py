@@ -186,7 +186,10 @@ def get_issue(issue_id: int, user: Reader, session: SessionDep, settings: Settin
         fields
         | {
             "timeline": [e._asdict() for e in timeline],
-            "clocks": [clocks.read(c, now, cal) for c in clocks.clocks_of(session, issue_id)],
+            "clocks": [
+                clocks.read(c, now, cal)
+                for c in clocks.clocks_of(session=session, issue_id=issue_id)
+            ],
             "supporting_department_ids": [int(i) for i in related["department"]],
             "hot_issue_ids": related["hot_issue"],
             "post_ids": related["post"],
@@ -267,7 +270,9 @@ def pause_clock(
     from api.database import utcnow
 
     issue = _readable(session, issue_id, user)
-    row = clocks.pause(session, issue, clock_id, body.reason, user.id)
+    row = clocks.pause(
+        session=session, issue=issue, clock_id=clock_id, reason=body.reason, actor_id=user.id
+    )
     session.flush()
     return clocks.read(row, utcnow(), clocks.calendar(settings))
 
@@ -279,7 +284,7 @@ def resume_clock(
     from api.database import utcnow
 
     issue = _readable(session, issue_id, user)
-    row = clocks.resume(session, issue, clock_id, user.id)
+    row = clocks.resume(session=session, issue=issue, clock_id=clock_id, actor_id=user.id)
     session.flush()
     return clocks.read(row, utcnow(), clocks.calendar(settings))
 

@@ -72,7 +72,9 @@ def build(
     since, until = service.quarter_bounds(quarter)
     now = now or datetime.now(UTC)
     cal = calendar(settings)
-    metrics = service.department_metrics(session, since=since, until=until, calendar=cal, now=now)
+    metrics = service.department_metrics(
+        session=session, since=since, until=until, calendar=cal, now=now
+    )
     return QuarterlyBulletin(
         quarter=quarter,
         since=since,

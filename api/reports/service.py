@@ -104,8 +104,8 @@ def _spread(values: list[float]) -> dict[str, float | int | None]:
 
 
 def department_metrics(
-    session: Session,
     *,
+    session: Session,
     since: datetime,
     until: datetime,
     calendar: WorkCalendar,

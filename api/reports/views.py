@@ -70,7 +70,7 @@ def department_metrics(
 
     def compute() -> list[dict[str, Any]]:
         rows = service.department_metrics(
-            session,
+            session=session,
             since=since,
             until=until,
             calendar=calendar(settings),
@@ -94,7 +94,7 @@ def quarterly_ranking(
 
     def compute() -> dict[str, Any]:
         metrics = service.department_metrics(
-            session, since=since, until=until, calendar=calendar(settings)
+            session=session, since=since, until=until, calendar=calendar(settings)
         )
         return {
             "quarter": quarter.upper(),

@@ -27,7 +27,7 @@ def names(settings: Settings) -> list[str]:
     return list(load_when_changed(settings.crawler.sources_file, load_sources, missing={}))
 
 
-def configured_source(settings: Settings, name: str) -> AnySource:
+def configured_source(settings: Settings, *, name: str) -> AnySource:
     source = configured(settings).get(name)
     if source is None:
         raise NotFoundError(f"no source named {name!r}")

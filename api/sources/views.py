@@ -43,6 +43,6 @@ def list_source_runs(
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> list[CrawlRunRead]:
-    service.configured_source(settings, name)
+    service.configured_source(settings, name=name)
     runs = service.list_runs(session=session, source=name, limit=limit)
     return [CrawlRunRead.model_validate(run) for run in runs]
