@@ -98,8 +98,8 @@ def main() -> int:
     ap.add_argument("--trials", type=int, default=3)
     ap.add_argument("--interval", type=int, default=30)
     args = ap.parse_args()
-    from analysis.enrich import enrich
-    from analysis.neardup import NearDupIndex
+    from analysis.enrich import AnalysisFiles, PostAnalyzer
+    from analysis.text import DEPARTMENTS_FILE
     from store.models import Post
     from store.sqlite import SqlitePostStore
 
@@ -123,7 +123,15 @@ def main() -> int:
         }
         store = SqlitePostStore(tmp / "posts.db")
         store.count()
-        index = NearDupIndex(tmp / "neardup.db")
+        analyzer = PostAnalyzer(
+            AnalysisFiles(
+                neardup_db=tmp / "neardup.db",
+                sentiment_model=None,
+                departments_file=DEPARTMENTS_FILE,
+                cache_dir=None,
+            )
+        )
+        index = analyzer.index
         log = open(tmp / "scheduler.log", "w")  # noqa: SIM115
         scheduler = subprocess.Popen(
             [sys.executable, "-m", "yuqing", "scheduler"],
@@ -149,7 +157,7 @@ def main() -> int:
                     )
                     for i, kind in enumerate(["hotline", "board", "microblog"] * 5)
                 ]
-                enrich(posts, index=index)
+                analyzer.enrich(posts)
                 seen = len(inbox.received)
                 store.upsert(posts)
                 stored = time.time()

@@ -30,12 +30,12 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core.timezone import SHANGHAI
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from core.timezone import SHANGHAI  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "hot_search" / "weibo_hot_hourly_2025-03.csv"
-SHANGHAI = SHANGHAI
 
 
 def snapshots(path: Path, days: int) -> list[tuple[datetime, list[dict[str, str]]]]:
@@ -102,9 +102,10 @@ def main() -> int:
         print(f"skipped: {DATA} not found")
         return 0
 
-    from analysis.enrich import enrich
-    from analysis.neardup import NearDupIndex
+    from analysis.enrich import AnalysisFiles, PostAnalyzer
+    from analysis.text import DEPARTMENTS_FILE
     from api.database import make_engine, make_session_factory, migrate, session_scope
+    from api.hot_issues.config import segmenter
     from api.hot_issues.job import Job
     from api.hot_issues.models import HotIssue, HotIssuePost
     from core.settings import load_settings
@@ -131,10 +132,18 @@ def main() -> int:
             crawler={"sources_file": ROOT / "config" / "sources.yaml"},
         )
         store = SqlitePostStore(tmp / "posts.db")
-        index = NearDupIndex(tmp / "neardup.db")
+        analyzer = PostAnalyzer(
+            AnalysisFiles(
+                neardup_db=tmp / "neardup.db",
+                sentiment_model=None,
+                departments_file=DEPARTMENTS_FILE,
+                cache_dir=None,
+            )
+        )
+        index = analyzer.index  # opened outside the timing
         engine = make_engine(settings.database.url)
         migrate(engine)
-        job = Job(settings, store, make_session_factory(engine))
+        job = Job(settings, store, make_session_factory(engine), segmenter(settings))
         analysis_s = job_s = 0.0
         crossed: dict[float, dict[int, datetime]] = {t: {} for t in THRESHOLDS}
         for s, (at, rows) in enumerate(snaps):
@@ -158,7 +167,7 @@ def main() -> int:
                         )
                     )
             t = time.perf_counter()
-            enrich(posts, index=index)
+            analyzer.enrich(posts)
             store.upsert(posts)
             analysis_s += time.perf_counter() - t
             analysed += len(posts)
