@@ -197,7 +197,7 @@ class Clusterer:
         """Fold `other` into `into` (an analyst's merge); `other` leaves the index."""
         self.remove(other.id)
         at = max(into.as_of, other.as_of)
-        scaled = {}
+        scaled: dict[str, float] = {}
         for c in (into, other):
             hours = (at - c.as_of).total_seconds() / 3600
             decay = 0.5 ** (hours / self.params.half_life_hours)

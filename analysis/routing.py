@@ -291,9 +291,9 @@ class Router:
             for label in dept.categories:
                 self._category.setdefault(label, []).append(i)
         self._local: dict[str, int] = {}
-        for i, d in enumerate(self.departments):
-            if d.district is not None:
-                self._local.setdefault(d.district, i)
+        for i, department in enumerate(self.departments):
+            if department.district is not None:
+                self._local.setdefault(department.district, i)
 
     @classmethod
     def from_file(cls, path: Path) -> Router:

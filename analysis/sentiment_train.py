@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, TypedDict
 
 from analysis.sentiment import SHIPPED, Sentiment
 from core.errors import InputError
@@ -44,7 +45,41 @@ _BATCH = 5000  # texts segmented or scored at once
 _EXAMPLES = 5  # skipped rows listed per reason
 
 
-def _cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list]]]:
+class Labelled(TypedDict):
+    """The usable rows of a labelled file, and the skipped ones by reason."""
+
+    texts: list[str]
+    labels: list[str]  # 'pos' or 'neg'
+    skipped: dict[str, int]  # reason -> rows
+    examples: list[str]
+
+
+class Metrics(TypedDict):
+    accuracy: float
+    macro_f1: float
+    f1_pos: float
+    f1_neg: float
+    n: int
+    n_pos: int
+    n_neg: int
+
+
+class BayesClass(TypedDict):
+    """One class of SnowNLP's `Bayes.save` layout: its `AddOneProb`."""
+
+    d: dict[str, int]
+    total: float
+    none: int
+
+
+class BayesModel(TypedDict):
+    """SnowNLP's `Bayes.save` layout."""
+
+    total: float
+    d: dict[str, BayesClass]  # 'neg', 'pos'
+
+
+def _cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header and the (row number, cells) of a CSV or xlsx file; the header is row 1."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
@@ -68,7 +103,7 @@ def _cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list]]]:
     except (UnicodeDecodeError, csv.Error) as exc:
         raise fail(exc) from exc
 
-    def rows() -> Iterator[tuple[int, list]]:
+    def rows() -> Iterator[tuple[int, list[str]]]:
         with f:
             try:
                 for row in reader:
@@ -79,17 +114,21 @@ def _cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list]]]:
     return header, rows()
 
 
-def _xlsx_cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list]]]:
+def _xlsx_cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise InputError(f"{path}: cannot read as an xlsx workbook ({exc})") from exc
-    sheet_rows = book.active.iter_rows(values_only=True)
+    sheet = book.active
+    if sheet is None:
+        book.close()
+        raise InputError(f"{path}: the workbook has no active sheet")
+    sheet_rows = sheet.iter_rows(values_only=True)
     header = ["" if v is None else str(v) for v in next(sheet_rows, ())]
 
-    def rows() -> Iterator[tuple[int, list]]:
+    def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for n, row in enumerate(sheet_rows, start=2):
                 yield n, [_cell_text(v) for v in row]
@@ -99,7 +138,7 @@ def _xlsx_cells(path: Path) -> tuple[list[str], Iterator[tuple[int, list]]]:
     return header, rows()
 
 
-def _cell_text(v) -> str:
+def _cell_text(v: object) -> str:
     if v is None:
         return ""
     if isinstance(v, float) and v.is_integer():
@@ -107,7 +146,7 @@ def _cell_text(v) -> str:
     return str(v)
 
 
-def read_labelled(path: str | Path, text_col: str, label_col: str) -> dict:
+def read_labelled(path: str | Path, text_col: str, label_col: str) -> Labelled:
     """{'texts', 'labels' ('pos'/'neg'), 'skipped': {reason: count}, 'examples': [...]}."""
     path = Path(path)
     header, rows = _cells(path)
@@ -129,18 +168,17 @@ def read_labelled(path: str | Path, text_col: str, label_col: str) -> dict:
         text = row[ti] if ti < len(row) else ""
         raw = row[li] if li < len(row) else ""
         label = LABELS.get(raw.strip().lower())
-        reason = None
         if not text.strip():
             reason = "empty text"
         elif label is None:
             reason = "unknown label"
-        if reason:
-            skipped[reason] += 1
-            if skipped[reason] <= _EXAMPLES:
-                examples.append(f"row {n}: {reason}" + (f" {raw!r}" if label is None else ""))
+        else:
+            texts.append(text)
+            labels.append(label)
             continue
-        texts.append(text)
-        labels.append(label)
+        skipped[reason] += 1
+        if skipped[reason] <= _EXAMPLES:
+            examples.append(f"row {n}: {reason}" + (f" {raw!r}" if label is None else ""))
     return {"texts": texts, "labels": labels, "skipped": dict(skipped), "examples": examples}
 
 
@@ -151,7 +189,7 @@ def _words(texts: list[str]) -> Iterator[list[str]]:
         yield from snowfast.words_many(texts[i : i + _BATCH])
 
 
-def train(path: str | Path, text_col: str, label_col: str, out: str | Path) -> dict:
+def train(path: str | Path, text_col: str, label_col: str, out: str | Path) -> dict[str, Any]:
     """Retrain on the labelled file and write the model to `out`.
 
     Returns n_pos, n_neg, skipped ({reason: count}), examples, words (distinct), seconds, model.
@@ -184,7 +222,7 @@ def train(path: str | Path, text_col: str, label_col: str, out: str | Path) -> d
         if not counts[c]:
             raise InputError(f"{path}: the {c} texts have no words (all stop words)")
     # AddOneProb.total: each word once, plus 1 per distinct word; Bayes.total: their sum
-    model = {
+    model: BayesModel = {
         "total": 0.0,
         "d": {
             c: {"d": counts[c], "total": float(totals[c] + len(counts[c])), "none": 1}
@@ -205,13 +243,14 @@ def train(path: str | Path, text_col: str, label_col: str, out: str | Path) -> d
     }
 
 
-def save(model: dict, dest: Path) -> None:
+def save(model: BayesModel, dest: Path) -> None:
     """Write the model (gzip + marshal, as SnowNLP's `Bayes.save`) atomically to exactly `dest`."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     try:
         with gzip.open(tmp, "wb") as f:
-            f.write(marshal.dumps(model))
+            blob = marshal.dumps(model)  # type: ignore[arg-type]  # TypedDict is a dict at run time
+            f.write(blob)
         os.replace(tmp, dest)
     finally:
         if tmp.exists():
@@ -225,7 +264,7 @@ def evaluate(
     model: str | Path | None,
     *,
     in_use: Sentiment,
-) -> dict:
+) -> dict[str, Any]:
     """Accuracy and macro-F1 of a model on the labelled file (None: the model `in_use`;
     "snownlp shipped": SnowNLP's shipped model, whatever is configured).
 
@@ -261,7 +300,7 @@ def evaluate(
     )
 
 
-def metrics(actual: list[bool], predicted: list[bool]) -> dict:
+def metrics(actual: list[bool], predicted: list[bool]) -> Metrics:
     """accuracy, macro_f1, f1_pos, f1_neg, n, n_pos, n_neg of boolean labels (True: positive)."""
     n = len(actual)
     tp = sum(a and p for a, p in zip(actual, predicted, strict=True))

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, repeat
 from math import exp
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from analysis.snowfast_model import Model
@@ -47,6 +48,7 @@ _RE_ZH = re.compile("([\u4e00-\u9fa5]+)")
 _lock = threading.Lock()
 _seg: SegTables | None = None
 _models: dict[str, Model] = {}
+_T = TypeVar("_T")
 
 
 def seg_tables(cache_dir: Path | None = None) -> SegTables:
@@ -89,7 +91,7 @@ def load(
                 if cache:
                     bayes = snowfast_tables.load_bayes(path, key, cache_dir)
                 else:
-                    bayes = dict(snowfast_tables.build_bayes(path), key=key)
+                    bayes = {**snowfast_tables.build_bayes(path), "key": key}
                 m = Model(seg, bayes, name)
                 _models[name] = m
     return m
@@ -113,14 +115,16 @@ def _split(texts: list[str]) -> tuple[list[list[str]], list[str], list[str]]:
     """Each text's pieces (`re.split` alternates other piece, run, other piece, ...), and the
     distinct runs and other pieces."""
     splits = list(map(_RE_ZH.split, texts))
-    runs = []
-    others = []
+    runs: list[str] = []
+    others: list[str] = []
     for p in dict.fromkeys(chain.from_iterable(splits)):
         (runs if p and "\u4e00" <= p[0] <= "\u9fa5" else others).append(p)
     return splits, runs, others
 
 
-def _piece_words(seg, runs: list[str], others: list[str], f) -> dict[str, list]:
+def _piece_words(
+    seg: SegTables, runs: list[str], others: list[str], f: Callable[[list[str]], list[_T]]
+) -> dict[str, list[_T]]:
     """piece -> f(its words) for the distinct runs and other pieces; f maps a list item by item.
 
     Other pieces: `split()`.  `re.split` leaves runs between other pieces; runs never contain
@@ -188,7 +192,7 @@ def score_many(texts: list[str], m: Model | None = None) -> list[float]:
     return out
 
 
-def _sums(priors, lws) -> list[float]:
+def _sums(priors: Iterable[float], lws: Iterable[Sequence[float]]) -> list[float]:
     tmp = list(priors)
     for lw in lws:
         for j in range(len(tmp)):

@@ -43,8 +43,10 @@ import mmap
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from math import log
 from pathlib import Path
+from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, cast
 
 import numpy as np
 
@@ -59,6 +61,23 @@ _SENTI_FILE = "sentiment/sentiment.marshal"
 _MAGIC = b"SNOWFAST"
 _INF = float("-inf")
 logger = logging.getLogger(__name__)
+
+# A segmentation state as SnowNLP's model keys it: (character, tag), or `BOS`.
+_StateKey: TypeAlias = tuple[str, str]
+# What `build_seg` makes of a state: (character code, tag index); None for BOS; False when unusable.
+_State: TypeAlias = tuple[int, int] | None | Literal[False]
+# Entries of a sparse table before `_sparse`: keys, codes, values.
+_Entries: TypeAlias = tuple[list[int], list[int], list[float]]
+
+
+class BayesTables(TypedDict):
+    """A sentiment classifier's derived tables (`build_bayes`); `key` once cached."""
+
+    classes: list[str]
+    priors: list[float]
+    unknown: tuple[float, ...]
+    lookup: dict[str, tuple[float, ...]]
+    key: NotRequired[str]
 
 
 def package_dir() -> Path:
@@ -108,8 +127,11 @@ def seg_cache_key(pkg: Path) -> str:
     return "|".join(parts)
 
 
-def load_marshal(path: Path):
-    """Same as SnowNLP's loaders: gzip first, plain marshal when the file is not gzip."""
+def load_marshal(path: Path) -> Any:
+    """Same as SnowNLP's loaders: gzip first, plain marshal when the file is not gzip.
+
+    The unmarshalled object, whatever the file holds (a model file is a dict).
+    """
     try:
         with gzip.open(path, "rb") as f:
             return marshal.loads(f.read())
@@ -118,18 +140,20 @@ def load_marshal(path: Path):
             return marshal.loads(f.read())
 
 
-def _div(v1, v2):
+def _div(v1: float, v2: float) -> float:
     # SnowNLP's CharacterBasedGenerativeModel.div
     if v2 == 0:
         return 0
     return float(v1) / v2
 
 
-def _logs(xs) -> list[float]:
+def _logs(xs: Iterable[float]) -> list[float]:
     return [log(x) if x else _INF for x in xs]
 
 
-def _sparse(prefix: str, keys: list[int], codes: list[int], vals: list[float]) -> dict:
+def _sparse(
+    prefix: str, keys: list[int], codes: list[int], vals: list[float]
+) -> dict[str, np.ndarray]:
     """Entries (key, code, value) as sorted unique keys, offsets, and the entries in key order."""
     k = np.array(keys, dtype=np.int64)
     c = np.array(codes, dtype=np.uint8)
@@ -157,18 +181,19 @@ def build_seg(pkg: Path) -> dict[str, np.ndarray]:
 
     # state (character, tag) -> (character code, tag index); BOS -> None; unusable -> False
     # (only one-character states of SnowNLP's range can occur in a run)
-    info: dict = {BOS: None}
+    info: dict[_StateKey, _State] = {BOS: None}
 
-    def state(s):
-        r = info.get(s, info)
-        if r is info:
-            ok = len(s[0]) == 1 and "\u4e00" <= s[0] <= "\u9fa5" and s[1] in tag_ix
-            r = info[s] = (ord(s[0]) - LO, tag_ix[s[1]]) if ok else False
+    def state(s: _StateKey) -> _State:
+        if s in info:
+            return info[s]
+        ok = len(s[0]) == 1 and "\u4e00" <= s[0] <= "\u9fa5" and s[1] in tag_ix
+        r: _State = (ord(s[0]) - LO, tag_ix[s[1]]) if ok else False
+        info[s] = r
         return r
 
     # uni term l1 * uni.freq((c, t)); SnowNLP's "found": some tag's freq != 0
     zero4 = (0.0, 0.0, 0.0, 0.0)
-    uterm: dict[int, tuple] = {}
+    uterm: dict[int, tuple[float, ...]] = {}
     found = np.zeros(NCH, dtype=np.bool_)
     for c in sorted({i[0] for i in map(state, ud) if i}):
         ch = chr(c + LO)
@@ -177,15 +202,11 @@ def build_seg(pkg: Path) -> dict[str, np.ndarray]:
         found[c] = any(float(n) / uni["total"] != 0 for n in counts)
 
     # bi term div(l2 * bi[(s2, s3)], uni[s2]); s2 == BOS only at position 0
-    bi1: dict[int, list] = {}
-    bi2: dict[int, list] = {}
+    bi1: dict[int, list[tuple[int, float]]] = {}
+    bi2: dict[int, list[tuple[int, float]]] = {}
     for (s2, s3), n in bd.items():
-        i3 = info.get(s3, info)
-        if i3 is info:
-            i3 = state(s3)
-        i2 = info.get(s2, info)
-        if i2 is info:
-            i2 = state(s2)
+        i3 = info[s3] if s3 in info else state(s3)
+        i2 = info[s2] if s2 in info else state(s2)
         if not i3 or i2 is False:
             continue
         v = _div(l2 * n, ud.get(s2, u_none))
@@ -200,13 +221,13 @@ def build_seg(pkg: Path) -> dict[str, np.ndarray]:
     first = np.full((NCH, 4), _INF)
     for c, u in uterm.items():
         clog[c] = _logs(u)
-        x = list(u)
+        ub = list(u)
         for code, v in bi1.get(c, ()):
-            x[code] = x[code] + v
-        first[c] = x  # + the tri term below, then logs
+            ub[code] = ub[code] + v
+        first[c] = ub  # + the tri term below, then logs
 
     sums: dict[int, list[float]] = {}  # (c2, c3) -> uni + bi at t2*4 + t3
-    pair: tuple[list, list, list] = ([], [], [])
+    pair: _Entries = ([], [], [])
     for key, e in bi2.items():
         s = list(uterm.get(key % NCH, zero4)) * 4
         for code, v in e:
@@ -217,19 +238,13 @@ def build_seg(pkg: Path) -> dict[str, np.ndarray]:
         sums[key] = s
 
     # tri term div(l3 * tri[(s1, s2, s3)], bi[(s1, s2)]); log((uni + bi) + tri)
-    tri1: dict[int, list] = {}
-    pos1: tuple[list, list, list] = ([], [], [])
-    trip: tuple[list, list, list] = ([], [], [])
+    tri1: dict[int, list[tuple[int, float]]] = {}
+    pos1: _Entries = ([], [], [])
+    trip: _Entries = ([], [], [])
     for (s1, s2, s3), n in td.items():
-        i3 = info.get(s3, info)
-        if i3 is info:
-            i3 = state(s3)
-        i2 = info.get(s2, info)
-        if i2 is info:
-            i2 = state(s2)
-        i1 = info.get(s1, info)
-        if i1 is info:
-            i1 = state(s1)
+        i3 = info[s3] if s3 in info else state(s3)
+        i2 = info[s2] if s2 in info else state(s2)
+        i1 = info[s1] if s1 in info else state(s1)
         if not i3 or i2 is False or i1 is False or (i1 is not None and i2 is None):
             continue
         v = _div(l3 * n, bd.get((s1, s2), b_none))
@@ -239,26 +254,26 @@ def build_seg(pkg: Path) -> dict[str, np.ndarray]:
             tri1.setdefault(i3[0], []).append((i3[1], v))
             continue
         key = i2[0] * NCH + i3[0]
-        s = sums.get(key)
-        if s is None:
-            s = sums[key] = list(uterm.get(i3[0], zero4)) * 4
+        ub4 = sums.get(key)
+        if ub4 is None:
+            ub4 = sums[key] = list(uterm.get(i3[0], zero4)) * 4
         code = i2[1] * 4 + i3[1]
-        x = s[code] + v
-        out = pos1 if i1 is None else trip
+        x = ub4[code] + v
+        entries = pos1 if i1 is None else trip
         if i1 is not None:
             key += i1[0] * NCH * NCH
             code += i1[1] * 16
-        out[0].append(key)
-        out[1].append(code)
-        out[2].append(log(x) if x else _INF)
+        entries[0].append(key)
+        entries[1].append(code)
+        entries[2].append(log(x) if x else _INF)
     for c, e in tri1.items():
-        x = first[c]
+        row = first[c]
         for code, v in e:
-            x[code] = x[code] + v
+            row[code] = row[code] + v
     for c in uterm:
         first[c] = _logs(first[c].tolist())
 
-    out = {"found": found, "clog": clog, "first": first}
+    out: dict[str, np.ndarray] = {"found": found, "clog": clog, "first": first}
     out.update(_sparse("pair", *pair))
     out.update(_sparse("tri2", *pos1))
     out.update(_sparse("tri3", *trip))
@@ -271,7 +286,7 @@ def default_cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / "yuqing-cache"
 
 
-def _write_atomic(path: Path, chunks) -> None:
+def _write_atomic(path: Path, chunks: Iterable[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
@@ -354,7 +369,7 @@ def read_stop_words() -> list[str]:
         return sorted({line.strip() for line in f})
 
 
-def build_bayes(model_file: Path) -> dict:
+def build_bayes(model_file: Path) -> BayesTables:
     """Derive the classifier's logs from a model file in SnowNLP's `Bayes.save` format.
 
     `lookup` maps a word to the tuple of its per-class logs.  SnowNLP's stop words (which its
@@ -372,8 +387,8 @@ def build_bayes(model_file: Path) -> dict:
         vocab: dict[str, None] = {}
         for k in classes:
             vocab.update(dict.fromkeys(dk[k]["d"]))
-        shared: dict[tuple, tuple] = {}
-        lookup = {}
+        shared: dict[tuple[float, ...], tuple[float, ...]] = {}
+        lookup: dict[str, tuple[float, ...]] = {}
         for w in vocab:
             lw = tuple(
                 log(float(dk[k]["d"].get(w, dk[k]["none"])) / dk[k]["total"]) for k in classes
@@ -395,21 +410,22 @@ def bayes_key(model_file: Path) -> str:
     return "|".join(parts + [_stat_key(stop_file())])
 
 
-def load_bayes(model_file: Path, key: str, directory: Path | None = None) -> dict:
+def load_bayes(model_file: Path, key: str, directory: Path | None = None) -> BayesTables:
     """The classifier tables of `model_file` for `bayes_key`, from the cache or built and cached."""
     tag = hashlib.sha1(str(model_file).encode()).hexdigest()[:16]
     path = (directory or default_cache_dir()) / f"snowfast_bayes_{tag}.marshal"
     try:
         with open(path, "rb") as f:
-            data = marshal.loads(f.read())
-        if data.get("key") == key:
-            return data
+            cached = marshal.loads(f.read())
+        if cached.get("key") == key:
+            return cast(BayesTables, cached)  # written below for this very key
     except (OSError, EOFError, ValueError, TypeError, AttributeError):
         pass
     data = build_bayes(model_file)
     data["key"] = key
     try:
-        _write_atomic(path, [marshal.dumps(data)])
+        blob = marshal.dumps(data)  # type: ignore[arg-type]  # TypedDict is a dict at run time
+        _write_atomic(path, [blob])
     except OSError as exc:
         logger.warning("cannot write %s (%s)", path, exc)
     return data

@@ -89,10 +89,10 @@ def segment(tables: SegTables, runs: list[str]) -> tuple[list[str], list[int], l
         )
         group = multi[lo:hi]
         cut, first = _lockstep(tables, [runs[i] for i in group.tolist()])
-        first = np.asarray(first) + len(words)
+        at = np.asarray(first) + len(words)
         words += cut
-        start[group] = first[:-1]
-        stop[group] = first[1:]
+        start[group] = at[:-1]
+        stop[group] = at[1:]
         lo = hi
     return words, start.tolist(), stop.tolist()
 

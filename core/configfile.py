@@ -3,9 +3,9 @@ gives, so every file the office edits fails the same readable way."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -14,15 +14,19 @@ from core.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 
-# libyaml's parser when PyYAML was built with it (several times faster on the larger files)
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    # mypy sees SafeLoader; CSafeLoader shares its SafeConstructor and Resolver, all used here
+    _SafeLoader = yaml.SafeLoader
+else:
+    # libyaml's parser when PyYAML was built with it (several times faster on the larger files)
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class UniqueKeyLoader(_SafeLoader):  # type: ignore[misc, valid-type]
+class UniqueKeyLoader(_SafeLoader):
     """A safe loader that refuses a key written twice in one mapping (PyYAML keeps the last),
     and keeps dates as text, so that the model's own parser can name a bad one."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
@@ -34,7 +38,12 @@ class UniqueKeyLoader(_SafeLoader):  # type: ignore[misc, valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
-UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+def _timestamp_as_text(loader: UniqueKeyLoader, node: yaml.Node) -> str:
+    """A date or time as the text written (SafeLoader's constructor for strings)."""
+    return loader.construct_yaml_str(node)
+
+
+UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def read_yaml(path: Path, what: str) -> Any:

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
+from elastic_transport import ObjectApiResponse
 from elasticsearch import ApiError, ConnectionTimeout, Elasticsearch, TransportError
 from elasticsearch import ConnectionError as EsConnectionError
 
@@ -92,6 +93,14 @@ class _Stored:
     content_hash: str
     ingested_at: int
     stale_indices: list[str] = field(default_factory=list)
+
+
+class _BulkTarget(TypedDict):
+    """The document a bulk action names: `{"delete": target}`, `{"update": target}`."""
+
+    _index: str
+    _id: str
+    retry_on_conflict: NotRequired[int]
 
 
 @dataclass
@@ -266,7 +275,7 @@ class ElasticsearchPostStore:
             ({"index": {"_index": w.target, "_id": w.post_id}}, w.document) for w in writes
         ]
         outcomes = self._bulk(es, operations, "store posts")
-        deletes = []
+        deletes: list[tuple[dict[str, _BulkTarget], None]] = []
         for write, (ok, reason) in zip(writes, outcomes, strict=True):
             if not ok:
                 result.failures.append(
@@ -307,7 +316,7 @@ class ElasticsearchPostStore:
             return result
         es = self._ready()
         existing = self._lookup(es, list(updates))
-        operations = []
+        operations: list[tuple[dict[str, _BulkTarget], dict[str, Any]]] = []
         for post_id, fields in updates.items():
             old = existing.get(post_id)
             if old is None:
@@ -506,7 +515,7 @@ class ElasticsearchPostStore:
 
     def _time_page(
         self, es_query: dict[str, Any], limit: int, cursor: str | None, cursor_kind: str
-    ) -> Mapping[str, Any]:
+    ) -> ObjectApiResponse[Any]:
         after = None
         if cursor:
             after = base.decode_cursor(cursor, cursor_kind)
@@ -527,7 +536,7 @@ class ElasticsearchPostStore:
 
     def _relevance_page(
         self, es_query: dict[str, Any], limit: int, cursor: str | None, cursor_kind: str
-    ) -> tuple[Mapping[str, Any], str | None]:
+    ) -> tuple[ObjectApiResponse[Any], str | None]:
         """One page by score; pages after the first read a point in time.
 
         BM25 scores move whenever posts arrive, so paging the live index could skip or repeat
@@ -559,7 +568,7 @@ class ElasticsearchPostStore:
 
     def _pit_search(
         self, es: Elasticsearch, pit_id: str, request: dict[str, Any], after: list[Any] | None
-    ) -> tuple[Mapping[str, Any], str]:
+    ) -> tuple[ObjectApiResponse[Any], str]:
         try:
             reply = es.search(
                 pit={"id": pit_id, "keep_alive": _PIT_KEEP_ALIVE}, search_after=after, **request

@@ -375,7 +375,11 @@ class SqlitePostStore:
         node = parse(query)
         where, params = where_clause(node, filters)
         if interval is Interval.HOUR:
-            bucket_sql, to_start = f"p.published_at / {_HOUR_US}", lambda k: k * _HOUR_US
+            bucket_sql = f"p.published_at / {_HOUR_US}"
+
+            def to_start(k: int) -> int:
+                return k * _HOUR_US
+
         else:
             bucket_sql = f"(p.published_at + {_SHANGHAI_OFFSET_US}) / {_DAY_US}"
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from store import base
 from store.models import PostFilter
 from store.query import And, Node, Not, Or, Term
+
+
+def _all_expressed(parts: list[str | None]) -> TypeGuard[list[str]]:
+    """Whether every part has an FTS5 expression (no None)."""
+    return None not in parts
 
 
 def fts_expr(node: Node) -> str | None:
@@ -17,12 +22,12 @@ def fts_expr(node: Node) -> str | None:
         return None
     if isinstance(node, Or):
         parts = [fts_expr(child) for child in node.children]
-        return None if None in parts else "(" + " OR ".join(parts) + ")"  # type: ignore[arg-type]
+        return "(" + " OR ".join(parts) + ")" if _all_expressed(parts) else None
     positives = [fts_expr(c) for c in node.children if not isinstance(c, Not)]
     negatives = [fts_expr(c.child) for c in node.children if isinstance(c, Not)]
-    if not positives or None in positives or None in negatives:
+    if not positives or not _all_expressed(positives) or None in negatives:
         return None
-    expr = "(" + " AND ".join(positives) + ")"  # type: ignore[arg-type]
+    expr = "(" + " AND ".join(positives) + ")"
     for negative in negatives:
         expr = f"({expr} NOT {negative})"
     return expr
