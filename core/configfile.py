@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from core.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     # mypy sees SafeLoader; CSafeLoader shares its SafeConstructor and Resolver, all used here
@@ -76,10 +77,18 @@ def load_model(
 
 
 _loaded: dict[tuple[Callable[[Path], Any], Path], tuple[float, Any]] = {}
-_NO_DEFAULT = object()
+_NO_DEFAULT: Any = object()
 
 
-def load_when_changed(path: Path, loader: Callable[[Path], Any], missing: Any = _NO_DEFAULT) -> Any:
+@overload
+def load_when_changed(path: Path, loader: Callable[[Path], T]) -> T: ...
+
+
+@overload
+def load_when_changed(path: Path, loader: Callable[[Path], T], missing: T) -> T: ...
+
+
+def load_when_changed(path: Path, loader: Callable[[Path], T], missing: T = _NO_DEFAULT) -> T:
     """`loader(path)`, read again only when the file's modification time changed. For a file
     that does not exist: `missing` when given, else the loader's own error. For settings files
     read by long-running jobs and on every request."""
@@ -89,7 +98,7 @@ def load_when_changed(path: Path, loader: Callable[[Path], Any], missing: Any = 
         return loader(path) if missing is _NO_DEFAULT else missing
     cached = _loaded.get((loader, path))
     if cached is not None and cached[0] == mtime:
-        return cached[1]
+        return cast(T, cached[1])
     value = loader(path)
     _loaded[(loader, path)] = (mtime, value)
     return value

@@ -24,7 +24,8 @@ def configured(settings: Settings) -> dict[str, AnySource]:
 
 def names(settings: Settings) -> list[str]:
     """The configured sources' names; none without a sources file."""
-    return list(load_when_changed(settings.crawler.sources_file, load_sources, missing={}))
+    none: dict[str, AnySource] = {}
+    return list(load_when_changed(settings.crawler.sources_file, load_sources, missing=none))
 
 
 def configured_source(settings: Settings, *, name: str) -> AnySource:
