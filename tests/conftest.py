@@ -1,20 +1,33 @@
-"""Engines for the test suite, and the rule for missing ones.
+"""Engines for the test suite, and the rule for missing ones; the fixtures many packages share.
 
 With CI=true a test whose engine (Elasticsearch, PostgreSQL) cannot be reached fails. Outside
 CI it is skipped, and the run ends with one line per skipped group saying why.
+
+Shared fixtures: an app per test on a tracker of its own (`settings`, `app`, `client`, `admin`;
+SQLite and PostgreSQL through `tracker_url`; a module that wants one engine or more settings
+defines its own `settings`, which the others then use), and `run` for the installed `yuqing`
+command. Helpers to import (constants, signing in, serving) are in tests/helpers.py.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from core.settings import Settings, load_settings
+from tests.helpers import ADMIN_PASSWORD, Headers, app_settings, login
 from tests.receivers import receiver  # noqa: F401 (a fixture for every test)
+from yuqing.app import create_app
 
 pytest.register_assert_rewrite("tests.store.contract")
 
@@ -98,6 +111,61 @@ def tracker_url(request: pytest.FixtureRequest, tmp_path, unique_name: str) -> I
 def unique_name() -> Iterator[str]:
     """A name no other test uses, for an index, schema or file."""
     yield "t" + uuid.uuid4().hex[:12]
+
+
+# -- an app per test, on SQLite and on PostgreSQL ---------------------------------------------
+
+
+@pytest.fixture
+def settings(tracker_url: str, tmp_path: Path) -> Settings:
+    return app_settings(tmp_path, tracker_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    app = create_app(settings)
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:  # runs start-up: migrations and the admin
+        yield client
+
+
+@pytest.fixture
+def admin(client: TestClient) -> Headers:
+    return login(client, "admin", ADMIN_PASSWORD)
+
+
+# -- the installed command --------------------------------------------------------------------
+
+YUQING = str(Path(sys.executable).with_name("yuqing"))
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Runs `yuqing` as a user would, with its data, post store and tracker in `tmp_path`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") and k != "CI"}
+    env.update(
+        YUQING_DATA_DIR=str(tmp_path),
+        YUQING_STORE__SQLITE_PATH=str(tmp_path / "posts.db"),
+        YUQING_DATABASE__URL=f"sqlite:///{tmp_path}/tracker.db",
+        YUQING_LOG_LEVEL="WARNING",
+    )
+
+    def invoke(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [YUQING, *args],
+            env={**env, **extra_env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            input="",
+        )
+
+    return invoke
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

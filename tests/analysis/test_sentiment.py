@@ -14,8 +14,7 @@ from analysis.sentiment import Sentiment
 from analysis.sentiment_train import train
 from core.errors import InputError
 from core.settings import get_settings
-from tests.analysis.test_sentiment_train import labelled_rows, write_csv
-from tests.analysis.test_snowfast import PHRASES
+from tests.factories import PHRASES, labelled_rows, write_csv
 from yuqing.cli import app
 
 LAST_LINE = re.compile(r"accuracy=[01]\.\d{3} macro_f1=[01]\.\d{3} n=\d+")

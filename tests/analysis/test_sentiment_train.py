@@ -3,8 +3,6 @@ model, bad rows, CSV/xlsx input, and the metrics."""
 
 from __future__ import annotations
 
-import csv
-import random
 import shutil
 
 import pytest
@@ -13,34 +11,7 @@ from analysis import snowfast, snowfast_tables
 from analysis.sentiment import Sentiment
 from analysis.sentiment_train import evaluate, metrics, read_labelled, train
 from core.errors import InputError
-from tests.analysis.test_snowfast import PHRASES, _texts
-
-GOOD = [p for i, p in enumerate(PHRASES) if i % 3 == 0]
-BAD = [p for i, p in enumerate(PHRASES) if i % 3 == 1]
-LABELS = {"1": 1, "0": 0, "pos": 1, "neg": 0, "正面": 1, "负面": 0, "POS ": 1}
-
-
-def labelled_rows(n: int, seed: int = 5) -> list[tuple[str, str]]:
-    """(text, label) pairs whose words lean one way or the other, labels in every spelling."""
-    rnd = random.Random(seed)
-    rows = []
-    for i in range(n):
-        positive = i % 3 != 0
-        pool = GOOD if positive else BAD
-        text = "，".join(rnd.choice(pool) for _ in range(rnd.randint(1, 3)))
-        if i % 5 == 0:
-            text += rnd.choice(["😂", " ok", "！！", "100分", " "]) + rnd.choice(PHRASES)
-        label = rnd.choice([k for k, v in LABELS.items() if v == positive])
-        rows.append((text, label))
-    return rows
-
-
-def write_csv(path, rows, header=("label", "review")) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        for text, label in rows:
-            w.writerow([label, text])
+from tests.factories import LABELS, labelled_rows, varied_texts, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +56,7 @@ def test_retrained_model_scores_bit_identical(trained, tmp_path):
     ref.load(str(tmp_path / "ref.marshal"))
     assert ref.classifier.total == snowfast_tables.load_marshal(out)["total"]  # not the shipped
 
-    texts = [t for t in _texts(2000, seed=11) if t] + [t for t, _ in labelled_rows(100, 9)]
+    texts = [t for t in varied_texts(2000, seed=11) if t] + [t for t, _ in labelled_rows(100, 9)]
     assert len(texts) >= 2000
     m = snowfast.load(out, cache=False)
     got = snowfast.score_many(texts, m)

@@ -14,12 +14,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from api.deps import TOKEN_URL
-from core.settings import Settings, load_settings
+from core.settings import Settings
+from tests.helpers import ADMIN_PASSWORD, PASSWORD, SECRET, app_settings, assert_error, login
 from yuqing.app import create_app
-
-ADMIN_PASSWORD = "admin-test-password"
-SECRET = "a-test-secret-that-is-long-enough-for-hs256"
-PASSWORD = "password-123"
 
 POSTS = [
     {
@@ -55,39 +52,18 @@ POSTS = [
 ]
 
 
+# The shared `app` and `admin` fixtures (tests/conftest.py), on these settings: SQLite only.
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        env="test",
-        secret_key=SECRET,
-        admin_password=ADMIN_PASSWORD,
-        data_dir=tmp_path,
-        store={"backend": "sqlite", "sqlite_path": tmp_path / "posts.db"},
-        database={"url": f"sqlite:///{tmp_path}/tracker.db"},
-    )
-
-
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
+    return app_settings(tmp_path)
 
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
+    """The shared `client`, with `POSTS` in the store."""
     with TestClient(app) as client:  # the context runs start-up: migrations and the admin
         app.state.store.upsert(POSTS)
         yield client
-
-
-def _login(client: TestClient, username: str, password: str) -> dict[str, str]:
-    reply = client.post(TOKEN_URL, data={"username": username, "password": password})
-    assert reply.status_code == 200, reply.text
-    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
-
-
-@pytest.fixture
-def admin(client: TestClient) -> dict[str, str]:
-    return _login(client, "admin", ADMIN_PASSWORD)
 
 
 @pytest.fixture
@@ -114,23 +90,13 @@ class Accounts:
                 body["department_id"] = self._departments["zjj"]  # the handler is 市住建局's
             reply = self._client.post("/api/auth/users", json=body, headers=self._headers["admin"])
             assert reply.status_code == 201, reply.text
-            self._headers[role] = _login(self._client, role, PASSWORD)
+            self._headers[role] = login(self._client, role, PASSWORD)
         return self._headers[role]
 
 
 @pytest.fixture
 def users(client: TestClient, admin: dict[str, str], departments: dict[str, int]) -> Accounts:
     return Accounts(client, admin, departments)
-
-
-def _assert_error(reply, status: int, kind: str | None = None) -> dict:
-    assert reply.status_code == status, reply.text
-    assert reply.headers["content-type"].startswith("application/json")
-    error = reply.json()["error"]
-    assert error["message"] and "Traceback" not in error["message"]
-    if kind is not None:
-        assert error["type"] == kind
-    return error
 
 
 # -- authentication and roles ------------------------------------------------------------------
@@ -164,11 +130,11 @@ def test_every_api_endpoint_refuses_a_request_without_a_token(
     assert len(routes) >= 10
     for method, path in routes:
         reply = client.request(method, path)
-        error = _assert_error(reply, 401, "AuthError")
+        error = assert_error(reply, 401, "AuthError")
         assert reply.headers.get("www-authenticate") == "Bearer", (method, path)
         assert "sign in" in error["message"]
         bad = client.request(method, path, headers={"Authorization": "Bearer not.a.token"})
-        _assert_error(bad, 401, "AuthError")
+        assert_error(bad, 401, "AuthError")
 
 
 def test_expired_and_foreign_tokens_are_refused(client: TestClient, admin) -> None:
@@ -179,9 +145,9 @@ def test_expired_and_foreign_tokens_are_refused(client: TestClient, admin) -> No
         {**claims, "exp": now + timedelta(hours=1)}, "another-secret-of-enough-length!", "HS256"
     )
     reply = client.get("/api/auth/me", headers={"Authorization": f"Bearer {expired}"})
-    assert "expired" in _assert_error(reply, 401)["message"]
+    assert "expired" in assert_error(reply, 401)["message"]
     reply = client.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"})
-    _assert_error(reply, 401)
+    assert_error(reply, 401)
 
 
 def test_login_and_me(client: TestClient, users) -> None:
@@ -198,23 +164,23 @@ def test_login_and_me(client: TestClient, users) -> None:
 def test_wrong_password_or_unknown_user_is_401(client: TestClient, users) -> None:
     users["analyst"]  # create the account
     reply = client.post(TOKEN_URL, data={"username": "analyst", "password": "wrong-password"})
-    assert "wrong username or password" in _assert_error(reply, 401, "AuthError")["message"]
+    assert "wrong username or password" in assert_error(reply, 401, "AuthError")["message"]
     reply = client.post(TOKEN_URL, data={"username": "ghost", "password": PASSWORD})
-    _assert_error(reply, 401, "AuthError")
-    _assert_error(client.post(TOKEN_URL, data={"username": "analyst"}), 422, "ValidationError")
+    assert_error(reply, 401, "AuthError")
+    assert_error(client.post(TOKEN_URL, data={"username": "analyst"}), 422, "ValidationError")
 
 
 def test_wrong_role_is_403(client: TestClient, users, departments) -> None:
     issue = {"title": "占道经营"}
-    _assert_error(client.post("/api/issues", json=issue, headers=users["press"]), 403)
-    _assert_error(client.post("/api/issues", json=issue, headers=users["leader"]), 403)
+    assert_error(client.post("/api/issues", json=issue, headers=users["press"]), 403)
+    assert_error(client.post("/api/issues", json=issue, headers=users["leader"]), 403)
     for role in ("analyst", "leader", "press", "handler"):
         reply = client.post(
             "/api/departments", json={"code": "x", "name": "某局"}, headers=users[role]
         )
-        _assert_error(reply, 403, "ForbiddenError")
+        assert_error(reply, 403, "ForbiddenError")
         assert "www-authenticate" not in reply.headers
-        _assert_error(client.get("/api/auth/users", headers=users[role]), 403)
+        assert_error(client.get("/api/auth/users", headers=users[role]), 403)
     # An admin passes every role check.
     assert client.post("/api/issues", json=issue, headers=users["admin"]).status_code == 201
 
@@ -223,18 +189,18 @@ def test_admin_manages_users(client: TestClient, admin, departments) -> None:
     weak = {"username": "weak", "password": "short", "role": "analyst"}
     assert (
         "at least 8"
-        in _assert_error(
+        in assert_error(
             client.post("/api/auth/users", json=weak, headers=admin), 400, "InputError"
         )["message"]
     )
     good = {"username": "Leader2", "password": PASSWORD, "role": "leader"}
     assert client.post("/api/auth/users", json=good, headers=admin).status_code == 201
     again = client.post("/api/auth/users", json=good, headers=admin)
-    _assert_error(again, 409, "ConflictError")
+    assert_error(again, 409, "ConflictError")
     names = [u["username"] for u in client.get("/api/auth/users", headers=admin).json()]
     assert names == ["admin", "leader2"]
     bad_role = {**good, "username": "x", "role": "emperor"}
-    _assert_error(client.post("/api/auth/users", json=bad_role, headers=admin), 422)
+    assert_error(client.post("/api/auth/users", json=bad_role, headers=admin), 422)
 
 
 # -- posts ---------------------------------------------------------------------------------------
@@ -280,16 +246,16 @@ def test_search_filters_sort_and_cursor(client: TestClient, users) -> None:
 
 def test_bad_query_is_400_with_a_message(client: TestClient, users) -> None:
     reply = client.get("/api/posts/search", params={"q": '"unclosed'}, headers=users["analyst"])
-    error = _assert_error(reply, 400, "QuerySyntaxError")
+    error = assert_error(reply, 400, "QuerySyntaxError")
     assert "unclosed" in error["message"]
     reply = client.get("/api/posts/search", params={"cursor": "junk"}, headers=users["analyst"])
-    _assert_error(reply, 400, "CursorError")
+    assert_error(reply, 400, "CursorError")
     reply = client.get(
         "/api/posts/search",
         params={"sentiment_min": 0.8, "sentiment_max": 0.2},
         headers=users["analyst"],
     )
-    _assert_error(reply, 400, "InputError")
+    assert_error(reply, 400, "InputError")
 
 
 BAD_PARAMS = [
@@ -305,7 +271,7 @@ BAD_PARAMS = [
 def test_bad_params_are_422_json(client: TestClient, users) -> None:
     for params in BAD_PARAMS:
         reply = client.get("/api/posts/search", params=params, headers=users["analyst"])
-        error = _assert_error(reply, 422, "ValidationError")
+        error = assert_error(reply, 422, "ValidationError")
         assert error["details"][0]["field"].startswith("query."), params
         assert str(next(iter(params))) in error["message"], params
 
@@ -318,7 +284,7 @@ def test_handler_searches_only_their_department(client: TestClient, users) -> No
     reply = client.get("/api/posts/search", params={"department": "市交通局"}, headers=headers)
     assert [h["post"]["id"] for h in reply.json()["hits"]] == ["board:1"]
     assert client.get("/api/posts/board:1", headers=headers).status_code == 200
-    _assert_error(client.get("/api/posts/board:2", headers=headers), 404, "NotFoundError")
+    assert_error(client.get("/api/posts/board:2", headers=headers), 404, "NotFoundError")
     aggregate = client.get("/api/posts/aggregate", headers=headers).json()
     assert aggregate["total"] == 1
 
@@ -327,7 +293,7 @@ def test_get_post_and_aggregate(client: TestClient, users) -> None:
     headers = users["analyst"]
     reply = client.get("/api/posts/weibo:3", headers=headers)
     assert reply.status_code == 200 and reply.json()["source"] == "weibo"
-    _assert_error(client.get("/api/posts/nope", headers=headers), 404, "NotFoundError")
+    assert_error(client.get("/api/posts/nope", headers=headers), 404, "NotFoundError")
     reply = client.get(
         "/api/posts/aggregate", params={"interval": "day", "top_keywords": 5}, headers=headers
     )
@@ -336,7 +302,7 @@ def test_get_post_and_aggregate(client: TestClient, users) -> None:
     assert body["total"] == 3
     assert {b["key"]: b["count"] for b in body["by_source"]} == {"city-board": 2, "weibo": 1}
     assert sum(b["count"] for b in body["volume"]) == 3 and len(body["volume"]) == 2
-    _assert_error(
+    assert_error(
         client.get("/api/posts/aggregate", params={"interval": "week"}, headers=headers), 422
     )
 
@@ -391,36 +357,36 @@ def test_patch_with_a_stale_version_is_409(client: TestClient, users) -> None:
     url = f"/api/issues/{issue['id']}"
     assert client.patch(url, json={"version": 1, "title": "A"}, headers=analyst).status_code == 200
     reply = client.patch(url, json={"version": 1, "title": "B"}, headers=analyst)
-    assert "changed by someone else" in _assert_error(reply, 409, "ConflictError")["message"]
+    assert "changed by someone else" in assert_error(reply, 409, "ConflictError")["message"]
     reply = client.patch(url, json={"title": "C"}, headers={**analyst, "If-Match": '"1"'})
-    _assert_error(reply, 409, "ConflictError")
+    assert_error(reply, 409, "ConflictError")
     # No version at all is refused, not taken as "whatever is there now".
-    _assert_error(client.patch(url, json={"title": "D"}, headers=analyst), 400, "InputError")
+    assert_error(client.patch(url, json={"title": "D"}, headers=analyst), 400, "InputError")
     assert client.get(url, headers=analyst).json()["title"] == "A"
     # A refused transition is a conflict too.
     reply = client.patch(url, json={"version": 2, "status": "closed"}, headers=analyst)
-    _assert_error(reply, 409, "ConflictError")
+    assert_error(reply, 409, "ConflictError")
 
 
 def test_issue_errors(client: TestClient, users) -> None:
     analyst = users["analyst"]
-    _assert_error(client.get("/api/issues/999", headers=analyst), 404, "NotFoundError")
-    _assert_error(
+    assert_error(client.get("/api/issues/999", headers=analyst), 404, "NotFoundError")
+    assert_error(
         client.patch("/api/issues/999", json={"version": 1, "title": "x"}, headers=analyst),
         404,
         "NotFoundError",
     )
-    _assert_error(client.post("/api/issues", json={"title": ""}, headers=analyst), 422)
-    _assert_error(client.post("/api/issues", json={"title": "x", "bogus": 1}, headers=analyst), 422)
-    _assert_error(client.get("/api/issues", params={"limit": 0}, headers=analyst), 422)
+    assert_error(client.post("/api/issues", json={"title": ""}, headers=analyst), 422)
+    assert_error(client.post("/api/issues", json={"title": "x", "bogus": 1}, headers=analyst), 422)
+    assert_error(client.get("/api/issues", params={"limit": 0}, headers=analyst), 422)
     reply = client.post(
         "/api/issues", json={"title": "x", "lead_department_id": 999}, headers=analyst
     )
-    _assert_error(reply, 400, "InputError")
+    assert_error(reply, 400, "InputError")
     broken = client.post(
         "/api/issues", content=b"{not json", headers={**analyst, "content-type": "application/json"}
     )
-    _assert_error(broken, 422, "ValidationError")
+    assert_error(broken, 422, "ValidationError")
 
 
 def test_handler_sees_and_edits_only_their_department(
@@ -439,8 +405,8 @@ def test_handler_sees_and_edits_only_their_department(
     ).json()
     page = client.get("/api/issues", headers=handler).json()
     assert [i["id"] for i in page["items"]] == [mine["id"]] and page["total"] == 1
-    _assert_error(client.get(f"/api/issues/{other['id']}", headers=handler), 404)
-    _assert_error(
+    assert_error(client.get(f"/api/issues/{other['id']}", headers=handler), 404)
+    assert_error(
         client.patch(
             f"/api/issues/{other['id']}", json={"version": 1, "summary": "x"}, headers=handler
         ),
@@ -451,7 +417,7 @@ def test_handler_sees_and_edits_only_their_department(
         json={"version": 1, "lead_department_id": departments["jtj"]},
         headers=handler,
     )
-    _assert_error(reply, 403, "ForbiddenError")
+    assert_error(reply, 403, "ForbiddenError")
     reply = client.patch(
         f"/api/issues/{mine['id']}", json={"version": 1, "summary": "正在处理"}, headers=handler
     )
@@ -486,8 +452,8 @@ def test_health_reports_a_broken_database_as_degraded(settings: Settings, tmp_pa
 def test_docs_are_public_and_unknown_paths_are_json(client: TestClient) -> None:
     assert client.get("/openapi.json").status_code == 200
     assert client.get("/docs").status_code == 200
-    _assert_error(client.get("/no/such/path"), 404, "HTTPError")
-    _assert_error(client.delete("/health"), 405, "HTTPError")
+    assert_error(client.get("/no/such/path"), 404, "HTTPError")
+    assert_error(client.delete("/health"), 405, "HTTPError")
 
 
 def test_an_unexpected_error_is_a_generic_500(settings: Settings) -> None:
@@ -499,13 +465,13 @@ def test_an_unexpected_error_is_a_generic_500(settings: Settings) -> None:
 
     with TestClient(app, raise_server_exceptions=False) as client:
         reply = client.get("/boom")
-    error = _assert_error(reply, 500, "InternalError")
+    error = assert_error(reply, 500, "InternalError")
     assert "secret internals" not in reply.text and "unexpected" in error["message"]
 
 
 def test_a_fresh_app_creates_the_admin_once(settings: Settings) -> None:
     for _ in range(2):
         with TestClient(create_app(settings)) as client:
-            headers = _login(client, "admin", ADMIN_PASSWORD)
+            headers = login(client, "admin", ADMIN_PASSWORD)
             users = client.get("/api/auth/users", headers=headers).json()
             assert [u["username"] for u in users] == ["admin"]

@@ -1,7 +1,6 @@
 """The audit trail: every write to the API recorded, secrets left out, nothing ever changed."""
 
-# The app fixtures come from test_auth, so that both files run on SQLite and PostgreSQL.
-# ruff: noqa: F811
+# The app fixtures come from tests/conftest.py, so that this file runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
@@ -17,16 +16,14 @@ from fastapi.testclient import TestClient
 from api.audit import service as audit_service
 from api.audit.models import AuditEntry
 from api.deps import TOKEN_URL
-from tests.api.test_api import ADMIN_PASSWORD, PASSWORD, _assert_error, _login
-from tests.api.test_auth import (  # noqa: F401
+from tests.helpers import (
+    ADMIN_PASSWORD,
+    PASSWORD,
     Headers,
-    admin,
-    app,
-    bearer,
-    client,
+    assert_error,
+    login,
     make_user,
     new_token,
-    settings,
 )
 
 
@@ -51,7 +48,7 @@ def test_writes_are_recorded_with_actor_status_and_entity_even_when_refused(
     app: FastAPI, client: TestClient, admin: Headers
 ) -> None:
     make_user(client, admin, "analyst", "analyst")
-    analyst = _login(client, "analyst", PASSWORD)
+    analyst = login(client, "analyst", PASSWORD)
     admin_id = client.get("/api/auth/me", headers=admin).json()["id"]
 
     created = client.post(
@@ -116,7 +113,7 @@ def test_sign_ins_and_credentials_are_recorded_without_secrets(
     )  # fmt: skip
     assert row.detail["body"]["password"] == "[redacted]"
     assert row.detail["body"]["username"] == "Press"
-    press = _login(client, "press", new_password)
+    press = login(client, "press", new_password)
     row = last(app)
     assert (row.entity, row.status_code, row.actor_name) == ("sign_in", 200, "press")
     assert row.actor_id is not None
@@ -136,16 +133,16 @@ def test_the_audit_log_is_read_by_admins_and_leaders_only(
 ) -> None:
     for role in ("leader", "analyst", "press"):
         make_user(client, admin, role, role)
-    assert client.get("/api/audit", headers=_login(client, "leader", PASSWORD)).status_code == 200
+    assert client.get("/api/audit", headers=login(client, "leader", PASSWORD)).status_code == 200
     for role in ("analyst", "press"):
-        reply = client.get("/api/audit", headers=_login(client, role, PASSWORD))
-        _assert_error(reply, 403, "ForbiddenError")
-    _assert_error(client.get("/api/audit"), 401, "AuthError")
+        reply = client.get("/api/audit", headers=login(client, role, PASSWORD))
+        assert_error(reply, 403, "ForbiddenError")
+    assert_error(client.get("/api/audit"), 401, "AuthError")
 
 
 def test_audit_filters_and_pages(client: TestClient, admin: Headers) -> None:
     make_user(client, admin, "analyst", "analyst")  # one user write, one sign-in by the admin
-    _login(client, "analyst", PASSWORD)
+    login(client, "analyst", PASSWORD)
     for code in ("a", "b", "c"):
         client.post("/api/departments", json={"code": code, "name": code * 2}, headers=admin)
 
@@ -174,7 +171,7 @@ def test_audit_filters_and_pages(client: TestClient, admin: Headers) -> None:
     assert page(**{"from": (now + timedelta(hours=1)).isoformat()})["total"] == 0
     assert page(**{"to": (now - timedelta(hours=1)).isoformat()})["total"] == 0
     for bad in ({"from": "2025-01-01T00:00:00"}, {"limit": 0}, {"limit": 501}, {"offset": -1}):
-        _assert_error(client.get("/api/audit", params=bad, headers=admin), 422)
+        assert_error(client.get("/api/audit", params=bad, headers=admin), 422)
 
 
 def test_no_api_call_changes_or_removes_audit_records(

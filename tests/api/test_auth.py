@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,65 +13,21 @@ from fastapi.testclient import TestClient
 from api.auth import throttle
 from api.auth.models import ApiToken, LoginAttempt, Role, User
 from api.deps import TOKEN_URL
-from core.settings import Settings, load_settings
-from tests.api.test_api import ADMIN_PASSWORD, PASSWORD, SECRET, _assert_error, _login
+from core.settings import Settings
+from tests.helpers import (
+    ADMIN_PASSWORD,
+    PASSWORD,
+    Headers,
+    assert_error,
+    bearer,
+    login,
+    make_user,
+    new_token,
+)
 from yuqing.app import create_app
 
-Headers = dict[str, str]
-
-
-# -- an app per test, on SQLite and on PostgreSQL ---------------------------------------------
-
-
-@pytest.fixture
-def settings(tracker_url: str, tmp_path: Path) -> Settings:
-    return load_settings(
-        env="test",
-        secret_key=SECRET,
-        admin_password=ADMIN_PASSWORD,
-        data_dir=tmp_path,
-        store={"backend": "sqlite", "sqlite_path": tmp_path / "posts.db"},
-        database={"url": tracker_url},
-    )
-
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[FastAPI]:
-    app = create_app(settings)
-    yield app
-    app.state.engine.dispose()
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as client:  # runs start-up: migrations and the admin
-        yield client
-
-
-@pytest.fixture
-def admin(client: TestClient) -> Headers:
-    return _login(client, "admin", ADMIN_PASSWORD)
-
-
-def make_user(
-    client: TestClient, admin: Headers, username: str, role: str, department_id: int | None = None
-) -> int:
-    body = {"username": username, "password": PASSWORD, "role": role}
-    if department_id is not None:
-        body["department_id"] = department_id
-    reply = client.post("/api/auth/users", json=body, headers=admin)
-    assert reply.status_code == 201, reply.text
-    return reply.json()["id"]
-
-
-def bearer(token: str) -> Headers:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def new_token(client: TestClient, headers: Headers, **body: object) -> dict:
-    reply = client.post("/api/auth/tokens", json={"name": "etl", **body}, headers=headers)
-    assert reply.status_code == 201, reply.text
-    return reply.json()
+# The app per test (`settings`, `app`, `client`, `admin`) comes from tests/conftest.py, on SQLite
+# and on PostgreSQL.
 
 
 def update_rows(app: FastAPI, statement: sa.Update) -> None:
@@ -89,7 +43,7 @@ def test_an_api_token_is_shown_once_and_acts_with_its_users_role(
     app: FastAPI, client: TestClient, admin: Headers
 ) -> None:
     user_id = make_user(client, admin, "analyst", "analyst")
-    analyst = _login(client, "analyst", PASSWORD)  # a JWT, as before
+    analyst = login(client, "analyst", PASSWORD)  # a JWT, as before
     created = new_token(client, analyst, name="nightly export")
     token = created["token"]
     prefix = created["prefix"]
@@ -101,7 +55,7 @@ def test_an_api_token_is_shown_once_and_acts_with_its_users_role(
     assert me.status_code == 200, me.text
     assert (me.json()["username"], me.json()["role"]) == ("analyst", "analyst")
     # The analyst's role, not more: user management stays an admin's.
-    _assert_error(client.get("/api/auth/users", headers=bearer(token)), 403, "ForbiddenError")
+    assert_error(client.get("/api/auth/users", headers=bearer(token)), 403, "ForbiddenError")
 
     listed = client.get("/api/auth/tokens", headers=analyst).json()
     assert [t["prefix"] for t in listed] == [prefix]
@@ -129,12 +83,12 @@ def test_a_revoked_token_is_refused_with_a_clear_message(
     revoked = client.delete(f"/api/auth/tokens/{created['id']}", headers=admin)
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["revoked_at"] is not None
-    error = _assert_error(client.get("/api/auth/me", headers=bearer(created["token"])), 401)
+    error = assert_error(client.get("/api/auth/me", headers=bearer(created["token"])), 401)
     assert "revoked" in error["message"] and created["prefix"] in error["message"]
     # Revoking again changes nothing.
     again = client.delete(f"/api/auth/tokens/{created['id']}", headers=admin)
     assert again.json()["revoked_at"] == revoked.json()["revoked_at"]
-    _assert_error(client.delete("/api/auth/tokens/999", headers=admin), 404, "NotFoundError")
+    assert_error(client.delete("/api/auth/tokens/999", headers=admin), 404, "NotFoundError")
 
 
 def test_an_expired_token_is_refused_with_a_clear_message(
@@ -146,16 +100,16 @@ def test_an_expired_token_is_refused_with_a_clear_message(
     assert client.get("/api/auth/me", headers=bearer(created["token"])).status_code == 200
     past = datetime.now(UTC) - timedelta(minutes=1)
     update_rows(app, sa.update(ApiToken).values(expires_at=past))
-    error = _assert_error(client.get("/api/auth/me", headers=bearer(created["token"])), 401)
+    error = assert_error(client.get("/api/auth/me", headers=bearer(created["token"])), 401)
     assert "expired" in error["message"]
 
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     reply = client.post(
         "/api/auth/tokens", json={"name": "x", "expires_at": yesterday}, headers=admin
     )
-    _assert_error(reply, 400, "InputError")
+    assert_error(reply, 400, "InputError")
     naive = {"name": "x", "expires_at": "2099-01-01T00:00:00"}
-    _assert_error(client.post("/api/auth/tokens", json=naive, headers=admin), 422)
+    assert_error(client.post("/api/auth/tokens", json=naive, headers=admin), 422)
 
 
 def test_wrong_and_forged_api_tokens_are_refused(client: TestClient, admin: Headers) -> None:
@@ -163,7 +117,7 @@ def test_wrong_and_forged_api_tokens_are_refused(client: TestClient, admin: Head
     prefix = token[3:11]
     for wrong in (f"yq_{prefix}_not-the-secret", "yq_00000000_whatever", "yq_", f"yq_{prefix}"):
         reply = client.get("/api/auth/me", headers=bearer(wrong))
-        assert "not valid" in _assert_error(reply, 401, "AuthError")["message"], wrong
+        assert "not valid" in assert_error(reply, 401, "AuthError")["message"], wrong
         assert reply.headers["www-authenticate"] == "Bearer"
 
 
@@ -171,9 +125,9 @@ def test_a_disabled_users_token_is_refused(
     app: FastAPI, client: TestClient, admin: Headers
 ) -> None:
     make_user(client, admin, "press", "press")
-    token = new_token(client, _login(client, "press", PASSWORD))["token"]
+    token = new_token(client, login(client, "press", PASSWORD))["token"]
     update_rows(app, sa.update(User).where(User.username == "press").values(is_active=False))
-    _assert_error(client.get("/api/auth/me", headers=bearer(token)), 401, "AuthError")
+    assert_error(client.get("/api/auth/me", headers=bearer(token)), 401, "AuthError")
 
 
 def test_users_see_and_revoke_only_their_own_tokens_and_admins_all(
@@ -181,7 +135,7 @@ def test_users_see_and_revoke_only_their_own_tokens_and_admins_all(
 ) -> None:
     make_user(client, admin, "analyst", "analyst")
     press_id = make_user(client, admin, "press", "press")
-    analyst, press = _login(client, "analyst", PASSWORD), _login(client, "press", PASSWORD)
+    analyst, press = login(client, "analyst", PASSWORD), login(client, "press", PASSWORD)
     mine = new_token(client, analyst, name="mine")
     theirs = new_token(client, press, name="theirs")
 
@@ -189,26 +143,26 @@ def test_users_see_and_revoke_only_their_own_tokens_and_admins_all(
     everyone = {t["name"] for t in client.get("/api/auth/tokens", headers=admin).json()}
     assert everyone == {"mine", "theirs"}
     # Another user's token looks like no token at all.
-    _assert_error(client.delete(f"/api/auth/tokens/{theirs['id']}", headers=analyst), 404)
+    assert_error(client.delete(f"/api/auth/tokens/{theirs['id']}", headers=analyst), 404)
     assert client.get("/api/auth/me", headers=bearer(theirs["token"])).status_code == 200
     # Only an admin makes tokens for someone else, and they act as that someone.
     for_press = {"name": "for press", "user_id": press_id}
-    _assert_error(client.post("/api/auth/tokens", json=for_press, headers=analyst), 403)
+    assert_error(client.post("/api/auth/tokens", json=for_press, headers=analyst), 403)
     made = new_token(client, admin, **for_press)
     assert made["user_id"] == press_id
     me = client.get("/api/auth/me", headers=bearer(made["token"])).json()
     assert (me["username"], me["role"]) == ("press", Role.PRESS)
     nobody = {"name": "x", "user_id": 999}
-    _assert_error(client.post("/api/auth/tokens", json=nobody, headers=admin), 400)
+    assert_error(client.post("/api/auth/tokens", json=nobody, headers=admin), 400)
     # And an admin revokes anyone's.
     assert client.delete(f"/api/auth/tokens/{mine['id']}", headers=admin).status_code == 200
-    _assert_error(client.get("/api/auth/me", headers=bearer(mine["token"])), 401)
+    assert_error(client.get("/api/auth/me", headers=bearer(mine["token"])), 401)
 
 
 def test_an_api_token_cannot_create_more_tokens(client: TestClient, admin: Headers) -> None:
     token = new_token(client, admin)["token"]
     reply = client.post("/api/auth/tokens", json={"name": "child"}, headers=bearer(token))
-    assert "sign in with a password" in _assert_error(reply, 403, "ForbiddenError")["message"]
+    assert "sign in with a password" in assert_error(reply, 403, "ForbiddenError")["message"]
 
 
 # -- sign-in rate limiting --------------------------------------------------------------------
@@ -229,10 +183,10 @@ def test_a_username_is_refused_with_429_after_repeated_failures(
 ) -> None:
     make_user(client, admin, "analyst", "analyst")
     for _ in range(3):
-        _assert_error(sign_in(client, "analyst", "wrong-password"), 401, "AuthError")
+        assert_error(sign_in(client, "analyst", "wrong-password"), 401, "AuthError")
     # Even the right password is not checked now (the name is matched without regard to case).
     reply = sign_in(client, "Analyst", PASSWORD)
-    error = _assert_error(reply, 429, "RateLimited")
+    error = assert_error(reply, 429, "RateLimited")
     assert "analyst" in error["message"] and "minutes" in error["message"]
     retry_after = int(reply.headers["retry-after"])
     assert 1 <= retry_after <= throttle.FAILURE_WINDOW.total_seconds()
@@ -261,7 +215,7 @@ def test_a_success_starts_the_usernames_count_afresh(
     assert sign_in(client, "analyst", PASSWORD).status_code == 200
     for _ in range(3):
         assert sign_in(client, "analyst", "wrong-password").status_code == 401
-    _assert_error(sign_in(client, "analyst", PASSWORD), 429, "RateLimited")
+    assert_error(sign_in(client, "analyst", PASSWORD), 429, "RateLimited")
 
 
 def test_one_address_is_refused_after_failures_across_usernames(
@@ -279,7 +233,7 @@ def test_one_address_is_refused_after_failures_across_usernames(
     assert sign_in(client, "analyst", PASSWORD).status_code == 200
     assert sign_in(client, "ghost5", "guess-123").status_code == 401
     reply = sign_in(client, "analyst", PASSWORD)
-    assert "this address" in _assert_error(reply, 429, "RateLimited")["message"]
+    assert "this address" in assert_error(reply, 429, "RateLimited")["message"]
     assert int(reply.headers["retry-after"]) >= 1
     # Another address may still sign in.
     other = TestClient(app, client=("203.0.113.7", 40000))
@@ -295,7 +249,7 @@ def test_failures_count_across_api_processes(
     second = create_app(settings)  # another process: nothing shared but the database
     try:
         with TestClient(second) as other:
-            _assert_error(sign_in(other, "analyst", PASSWORD), 429, "RateLimited")
+            assert_error(sign_in(other, "analyst", PASSWORD), 429, "RateLimited")
     finally:
         second.state.engine.dispose()
 
@@ -329,6 +283,6 @@ def test_the_demo_creates_one_account_per_role_once(settings: Settings) -> None:
         "handler": Role.HANDLER,
     }
     with TestClient(app := create_app(settings)) as client:
-        me = client.get("/api/auth/me", headers=_login(client, "handler", "handler-demo"))
+        me = client.get("/api/auth/me", headers=login(client, "handler", "handler-demo"))
     app.state.engine.dispose()
     assert me.json()["department_id"] == handler_department.id

@@ -8,8 +8,7 @@ operation is bounded (FUZZ_EXAMPLES) and derandomised, so a run takes a bounded 
 failure repeats.
 """
 
-# The app fixtures come from test_auth, so that this file runs on SQLite and PostgreSQL.
-# ruff: noqa: F811
+# The app fixtures come from tests/conftest.py, so that this file runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
@@ -18,8 +17,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as examples
 from schemathesis import Case
 
-from tests.api.test_access import ADMIN, seed
-from tests.api.test_auth import admin, app, client, settings  # noqa: F401
+from tests.api.world import ADMIN, seed
 
 FUZZ_EXAMPLES = 12
 

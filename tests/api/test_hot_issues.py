@@ -6,141 +6,40 @@ through the API; alerts go to a local HTTP receiver on 127.0.0.1.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from analysis.enrich import AnalysisFiles, PostAnalyzer
-from analysis.text import shipped_segmenter
 from api.alerts.models import Notification, NotificationDelivery
-from api.database import make_engine, make_session_factory, migrate, session_scope
-from api.hot_issues.job import Job
+from api.database import session_scope
 from api.hot_issues.models import HotIssue
-from core.settings import Settings, load_settings
 from core.timezone import SHANGHAI
 from store.models import Post
-from store.sqlite import SqlitePostStore
-from tests.api.test_api import ADMIN_PASSWORD, SECRET, _login
+from tests.factories import BACKGROUND, OUTAGE, Product, post_from
+from tests.helpers import ADMIN_PASSWORD, login
 from tests.receivers import Receiver
 from yuqing.app import create_app
 
 NOW = datetime(2025, 3, 12, 10, 0, tzinfo=SHANGHAI)
-_ids = itertools.count(1)
-
-SOURCES = {
-    "sources": [
-        {
-            "name": "gov-weibo",
-            "kind": "news",
-            "official": True,
-            "feed_url": "http://127.0.0.1:1/rss",
-        },
-    ]
-}
-
-# A water outage told by residents on three kinds of source, in their own words.
-OUTAGE = [
-    ("hotline", "望潮苑小区从早上开始停水，到现在还没有来水，老人小孩没法做饭，请尽快抢修"),
-    ("board", "临江区望潮苑停水大半天了，供水管道爆管什么时候能修好？没有任何通知"),
-    ("microblog", "#望潮苑停水# 停水一上午了，自来水什么时候恢复供水，太难了"),
-    ("hotline", "望潮苑停水，家里一滴水都没有，打自来水公司电话一直占线，什么时候恢复供水"),
-    ("microblog", "望潮苑停水到现在，超市的矿泉水都卖光了，供水什么时候恢复"),
-    ("board", "望潮苑小区停水严重影响生活，请供水部门尽快抢修并公布恢复时间"),
-    ("microblog", "#望潮苑停水# 停水停到中午，连个通知都没有，自来水公司在干什么"),
-    ("hotline", "反映望潮苑停水问题，上午八点停水至今没有恢复，要求尽快恢复供水"),
-    ("microblog", "望潮苑停水，楼里老人提水上楼太辛苦了，希望尽快恢复供水"),
-    ("board", "望潮苑停水已经四个小时，供水抢修进展如何，请相关部门回复"),
-    ("hotline", "望潮苑停水一上午，孩子没法洗漱，自来水什么时候能来"),
-    ("microblog", "望潮苑停水真的受不了了，恢复供水的时间一推再推"),
-]
-# Everyday letters over the week before: one per topic, each in different words.
-BACKGROUND = [
-    "滨湖区书院街夜里烧烤摊噪音扰民，凌晨两点还在划拳",
-    "35路公交早高峰二十多分钟才来一班，能否加密班次",
-    "镜湖公园周边停车位太少，周末绕一圈都找不到车位",
-    "小区垃圾桶满了没人清运，夏天味道很大",
-    "社保卡补办需要带哪些材料，可以网上办理吗",
-    "表扬政务服务中心窗口工作人员，耐心细致帮我办好了证件",
-    "紫荆路路灯坏了好几盏，晚上骑车看不清路面",
-    "物业费涨价没有开业主大会，收支明细也不公开",
-    "菜市场有商户缺斤短两，希望市场监管部门检查",
-    "医院医保结算系统经常卡顿，排队一个小时",
-]
-
-
-def _post(kind: str, text: str, at: datetime, **extra: Any) -> Post:
-    n = next(_ids)
-    source = {"hotline": "hotline-12345", "board": "city-board", "microblog": "weibo"}[kind]
-    data = {
-        "id": f"t:{n}",
-        "source": extra.pop("source", source),
-        "kind": kind,
-        "title": text[:14] if kind == "board" else "",
-        "text": text,
-        "published_at": at,
-    }
-    data.update(extra)
-    return Post.model_validate(data)
 
 
 def _outage(start: datetime, count: int = len(OUTAGE)) -> list[Post]:
     step = timedelta(minutes=50) / count
-    return [_post(kind, text, start + i * step) for i, (kind, text) in enumerate(OUTAGE[:count])]
+    return [
+        post_from(kind, text, start + i * step) for i, (kind, text) in enumerate(OUTAGE[:count])
+    ]
 
 
 def _background() -> list[Post]:
     return [
-        _post("board", text, NOW - timedelta(days=6, hours=-i * 14))
+        post_from("board", text, NOW - timedelta(days=6, hours=-i * 14))
         for i, text in enumerate(BACKGROUND)
     ]
-
-
-class Product:
-    """Settings, store and tracker database of one test; `add` analyses and stores posts."""
-
-    def __init__(self, tmp_path: Path, **alerts: Any) -> None:
-        (tmp_path / "sources.yaml").write_text(yaml.safe_dump(SOURCES, allow_unicode=True), "utf-8")
-        self.settings: Settings = load_settings(
-            env="test",
-            secret_key=SECRET,
-            admin_password=ADMIN_PASSWORD,
-            data_dir=tmp_path,
-            store={"backend": "sqlite", "sqlite_path": tmp_path / "posts.db"},
-            database={"url": f"sqlite:///{tmp_path}/tracker.db"},
-            crawler={"sources_file": tmp_path / "sources.yaml"},
-            alerts={"threshold": 50, "attempts": 2, "suppression_minutes": 120, **alerts},
-        )
-        self.store = SqlitePostStore(tmp_path / "posts.db")
-        self.analyzer = PostAnalyzer(AnalysisFiles(neardup_db=tmp_path / "neardup.db"))
-        self.engine = make_engine(self.settings.database.url)
-        migrate(self.engine)
-        self.factory = make_session_factory(self.engine)
-
-    def add(self, posts: list[Post]) -> None:
-        self.analyzer.enrich(posts)
-        assert self.store.upsert(posts).failures == []
-
-    def job(self) -> Job:
-        """A fresh job, as after a restart: it knows only what the database holds."""
-        return Job(self.settings, self.store, self.factory, shipped_segmenter())
-
-    def hot(self) -> list[HotIssue]:
-        with session_scope(self.engine) as session:
-            rows = session.scalars(select(HotIssue).order_by(HotIssue.id)).all()
-            session.expunge_all()
-            return list(rows)
-
-    def close(self) -> None:
-        self.store.close()
-        self.analyzer.index.close()
-        self.engine.dispose()
 
 
 @pytest.fixture
@@ -192,7 +91,7 @@ def test_cluster_ids_are_stable_across_restarts_and_quiet_clusters_expire(
 
     later = NOW + timedelta(hours=2)
     more = [
-        _post(
+        post_from(
             "hotline", "望潮苑停水还没恢复，供水抢修到底什么时候结束", later - timedelta(minutes=5)
         )
     ]
@@ -204,7 +103,9 @@ def test_cluster_ids_are_stable_across_restarts_and_quiet_clusters_expire(
     product.job().run(now=later + timedelta(hours=73))
     assert not {h.id: h for h in product.hot()}[first.id].active
     # after expiry the same topic opens a new cluster
-    again = [_post("hotline", "望潮苑又停水了，供水管道是不是又爆管", later + timedelta(hours=73))]
+    again = [
+        post_from("hotline", "望潮苑又停水了，供水管道是不是又爆管", later + timedelta(hours=73))
+    ]
     product.add(again)
     product.job().run(now=later + timedelta(hours=73, minutes=1))
     assert product.store.get(again[0].id).cluster_id != str(first.id)
@@ -216,7 +117,7 @@ def test_official_statement_is_noted_and_lowers_the_score(product: Product) -> N
     product.job().run(now=NOW)
     [before] = _flagged(product)
 
-    notice = _post(
+    notice = post_from(
         "microblog",
         "【停水通知】望潮苑片区供水管道爆管抢修中，预计今日18时前恢复供水，"
         "望潮苑停水期间设置临时供水点",
@@ -252,7 +153,7 @@ def test_alert_is_delivered_once_within_the_suppression_window(
 
         # more of the same topic ten minutes later: still the same alert, no repeat
         product.add(
-            [_post("hotline", "望潮苑停水还没恢复，请尽快恢复供水", NOW + timedelta(minutes=5))]
+            [post_from("hotline", "望潮苑停水还没恢复，请尽快恢复供水", NOW + timedelta(minutes=5))]
         )
         again = product.job().run(now=NOW + timedelta(minutes=10))
         assert again.alerts_raised == 0 and len(receiver.requests) == 1
@@ -322,7 +223,7 @@ def _user(client: TestClient, admin: dict[str, str], name: str, role: str) -> di
         headers=admin,
     )
     assert reply.status_code == 201, reply.text
-    return _login(client, name, f"{name}-password-1")
+    return login(client, name, f"{name}-password-1")
 
 
 def test_api_lists_hot_issues_and_analysts_dismiss_merge_and_split(product: Product) -> None:
@@ -332,7 +233,7 @@ def test_api_lists_hot_issues_and_analysts_dismiss_merge_and_split(product: Prod
     [hot] = _flagged(product)
 
     with _client(product) as client:
-        admin = _login(client, "admin", ADMIN_PASSWORD)
+        admin = login(client, "admin", ADMIN_PASSWORD)
         analyst = _user(client, admin, "ana", "analyst")
         press = _user(client, admin, "pr", "press")
         assert client.get("/api/hot-issues").status_code == 401
@@ -362,7 +263,7 @@ def test_api_lists_hot_issues_and_analysts_dismiss_merge_and_split(product: Prod
 
         # a later pass does not move them back
         product.add(
-            [_post("hotline", "望潮苑停水还没恢复，请尽快恢复供水", NOW + timedelta(minutes=5))]
+            [post_from("hotline", "望潮苑停水还没恢复，请尽快恢复供水", NOW + timedelta(minutes=5))]
         )
         product.job().run(now=NOW + timedelta(minutes=6))
         assert {product.store.get(p).cluster_id for p in moved} == {str(new_id)}
@@ -384,7 +285,9 @@ def test_api_lists_hot_issues_and_analysts_dismiss_merge_and_split(product: Prod
         )
         assert reply.status_code == 200 and reply.json()["status"] == "dismissed"
         assert client.get("/api/hot-issues", headers=analyst).json()["total"] == 0
-        late = _post("board", "望潮苑停水第二天了，供水什么时候恢复", NOW + timedelta(minutes=20))
+        late = post_from(
+            "board", "望潮苑停水第二天了，供水什么时候恢复", NOW + timedelta(minutes=20)
+        )
         product.add([late])
         result = product.job().run(now=NOW + timedelta(minutes=21))
         assert result.alerts_raised == 0
@@ -398,7 +301,7 @@ def test_promoted_issue_gets_official_statement_candidates_and_a_response_effect
 ) -> None:
     burst = _outage(NOW - timedelta(minutes=55))
     product.add(burst)
-    notice = _post(
+    notice = post_from(
         "microblog",
         "【停水通知】望潮苑片区供水管道爆管抢修中，预计今日18时前恢复供水，"
         "望潮苑停水期间设置临时供水点",
@@ -407,7 +310,9 @@ def test_promoted_issue_gets_official_statement_candidates_and_a_response_effect
         author="江澜水务",
     )
     later = [
-        _post("hotline", f"望潮苑停水，供水什么时候恢复？第{i}次反映", NOW + timedelta(minutes=i))
+        post_from(
+            "hotline", f"望潮苑停水，供水什么时候恢复？第{i}次反映", NOW + timedelta(minutes=i)
+        )
         for i in range(1, 4)
     ]
     product.add([notice, *later])
@@ -416,7 +321,7 @@ def test_promoted_issue_gets_official_statement_candidates_and_a_response_effect
     assert product.store.get(notice.id).cluster_id == str(hot.id)
 
     with _client(product) as client:
-        admin = _login(client, "admin", ADMIN_PASSWORD)
+        admin = login(client, "admin", ADMIN_PASSWORD)
         analyst = _user(client, admin, "ana", "analyst")
         press = _user(client, admin, "pr", "press")
         reply = client.post("/api/issues/promote", json={"hot_issue_id": hot.id}, headers=analyst)
@@ -454,7 +359,7 @@ def test_a_hot_issue_is_promoted_once_and_never_when_dismissed(product: Product)
     product.add(_outage(NOW - timedelta(minutes=55)))
     product.add(
         [
-            _post(
+            post_from(
                 "board",
                 "镜湖公园停车难，周末停车位一位难求，希望增设停车场",
                 NOW - timedelta(minutes=i),
@@ -468,7 +373,7 @@ def test_a_hot_issue_is_promoted_once_and_never_when_dismissed(product: Product)
     [outage] = [h for h in hot.values() if "停水" in h.keywords]
 
     with _client(product) as client:
-        admin = _login(client, "admin", ADMIN_PASSWORD)
+        admin = login(client, "admin", ADMIN_PASSWORD)
         analyst = _user(client, admin, "ana", "analyst")
         first = client.post(
             "/api/issues/promote", json={"hot_issue_id": outage.id}, headers=analyst
@@ -503,4 +408,3 @@ def test_a_hot_issue_is_promoted_once_and_never_when_dismissed(product: Product)
         assert refused.status_code == 409
         assert "dismissed (与本市无关)" in refused.json()["error"]["message"]
         assert client.get("/api/issues", headers=analyst).json()["total"] == 1
-

@@ -5,104 +5,37 @@ the department's on-time rate moves with each statement. Runs on SQLite and Post
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
 
 from api.database import session_scope
 from api.hot_issues.models import HotIssue
-from core.settings import load_settings
+from core.settings import Settings
 from store.sqlite import SqlitePostStore
-from tests.api.test_api import ADMIN_PASSWORD, SECRET
+from tests.helpers import ADMIN_PASSWORD, Http, app_settings, serve_app
 from yuqing.app import create_app
 
 
-class Http:
-    """A small JSON client over urllib: the real network stack, no test transport."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.token: str | None = None
-
-    def call(self, method: str, path: str, body: Any = None, form: dict | None = None) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        data = None
-        if form is not None:
-            data = urllib.parse.urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        elif body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(self.base + path, data, headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as reply:
-                return reply.status, json.loads(reply.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
-
-    def ok(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
-        code, payload = self.call(method, path, body)
-        assert code == status, (method, path, code, payload)
-        return payload
-
-    def as_user(self, username: str, password: str) -> Http:
-        other = Http(self.base)
-        code, payload = other.call(
-            "POST", "/api/auth/token", form={"username": username, "password": password}
-        )
-        assert code == 200, payload
-        other.token = payload["access_token"]
-        return other
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def served(tracker_url: str, tmp_path: Path) -> Iterator[Any]:
-    db_url = tracker_url
-    settings = load_settings(
-        env="test",
-        secret_key=SECRET,
-        admin_password=ADMIN_PASSWORD,
-        data_dir=tmp_path,
-        store={"backend": "sqlite", "sqlite_path": tmp_path / "posts.db"},
-        database={"url": db_url},
-    )
+def served(tracker_url: str, tmp_path: Path) -> Iterator[tuple[Http, Settings]]:
+    settings = app_settings(tmp_path, tracker_url)
     store = SqlitePostStore(tmp_path / "posts.db")
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, store=store), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
-    yield Http(f"http://127.0.0.1:{port}"), settings
-    server.should_exit = True
-    thread.join(timeout=10)
-    store.close()
+    app = create_app(settings, store=store)
+    try:
+        with serve_app(app) as base:
+            yield Http(base), settings
+    finally:
+        app.state.engine.dispose()
+        store.close()
 
 
-def test_promote_assign_release_conference_close(served: Any) -> None:
+def test_promote_assign_release_conference_close(served: tuple[Http, Settings]) -> None:
     http, settings = served
     admin = http.as_user("admin", ADMIN_PASSWORD)
     dept = admin.ok("POST", "/api/departments", {"code": "swj", "name": "市水务局"}, 201)

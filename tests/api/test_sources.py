@@ -9,10 +9,10 @@ import yaml
 from fastapi.testclient import TestClient
 
 from api.sources.recorder import DatabaseRunRecorder
-from core.settings import Settings, load_settings
+from core.settings import Settings
 from crawler.runner import import_rows
 from store.sqlite import SqlitePostStore
-from tests.api.test_api import ADMIN_PASSWORD, SECRET, _login
+from tests.helpers import ADMIN_PASSWORD, app_settings, login
 from yuqing.app import create_app
 
 SOURCES = {
@@ -28,15 +28,7 @@ SOURCES = {
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     (tmp_path / "sources.yaml").write_text(yaml.safe_dump(SOURCES, allow_unicode=True), "utf-8")
-    return load_settings(
-        env="test",
-        secret_key=SECRET,
-        admin_password=ADMIN_PASSWORD,
-        data_dir=tmp_path,
-        store={"backend": "sqlite", "sqlite_path": tmp_path / "posts.db"},
-        database={"url": f"sqlite:///{tmp_path}/tracker.db"},
-        crawler={"sources_file": tmp_path / "sources.yaml"},
-    )
+    return app_settings(tmp_path, crawler={"sources_file": tmp_path / "sources.yaml"})
 
 
 def test_sources_list_their_schedule_and_last_run(settings: Settings, tmp_path: Path) -> None:
@@ -57,7 +49,7 @@ def test_sources_list_their_schedule_and_last_run(settings: Settings, tmp_path: 
     assert (summary.created, summary.quarantined, summary.status) == (1, 2, "partial")
 
     with TestClient(create_app(settings)) as client:
-        admin = _login(client, "admin", ADMIN_PASSWORD)
+        admin = login(client, "admin", ADMIN_PASSWORD)
         reply = client.get("/api/sources", headers=admin)
         assert reply.status_code == 200, reply.text
         listed = {s["name"]: s for s in reply.json()}

@@ -1,5 +1,5 @@
-"""Fixtures of the page tests: Debian's Chromium driven by Playwright, a seeded served product
-per test, signing in through the log-in page, and screenshots under tests/artifacts/."""
+"""Fixtures of the page tests: Debian's Chromium driven by Playwright and a seeded served product
+per test. Signing in through the log-in page and screenshots are in browser.py."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from dashboards.templating import STATIC_DIR
-from tests.dashboards.world import PASSWORD, Site, serve
+from tests.dashboards.world import Site, serve
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 VENDOR_FILES = ("echarts.min.js", "htmx.min.js", "NotoSansSC_400Regular.ttf")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -67,21 +66,3 @@ def new_page(browser: Browser) -> Iterator[object]:
     yield open_page
     for context in contexts:
         context.close()
-
-
-def sign_in(page: Page, site: Site, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the log-in page, as a person does; waits for the landing screen."""
-    page.goto(site.base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    with page.expect_navigation():
-        page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
-
-
-def screenshot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000, f"the screenshot {name} looks empty"
-    return path

@@ -18,21 +18,14 @@ from api.database import migrate, session_scope
 from api.departments.service import create_department
 from api.hot_issues.models import HotIssue
 from api.issues.models import IssueLink, TrackedIssue
-from core.settings import Settings, load_settings
-from tests.api.test_api import ADMIN_PASSWORD, SECRET
-from yuqing.demo import tracker as demo_tracker
+from core.settings import Settings
+from tests.helpers import app_settings
 from yuqing.app import create_app
+from yuqing.demo import tracker as demo_tracker
 
 
 def _settings(tmp_path: Path) -> Settings:
-    settings = load_settings(
-        env="test",
-        secret_key=SECRET,
-        admin_password=ADMIN_PASSWORD,
-        data_dir=tmp_path,
-        store={"backend": "sqlite", "sqlite_path": tmp_path / "posts.db"},
-        database={"url": f"sqlite:///{tmp_path}/tracker.db"},
-    )
+    settings = app_settings(tmp_path)
     migrate(settings.database.url)
     with session_scope(settings.database.url) as session:
         for department in load_routing_file(settings.analysis.departments_file).departments:

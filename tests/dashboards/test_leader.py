@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from core.timezone import SHANGHAI
 from store.models import PostFilter
-from tests.dashboards.conftest import screenshot, sign_in
+from tests.dashboards.browser import screenshot, sign_in
 from tests.dashboards.http import PageClient
 from tests.dashboards.world import PASSWORD, Site
 

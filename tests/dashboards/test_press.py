@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.dashboards.conftest import screenshot, sign_in
+from tests.dashboards.browser import screenshot, sign_in
 from tests.dashboards.world import Site
 
 

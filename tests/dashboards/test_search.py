@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from store.models import PostFilter, PostKind
-from tests.dashboards.conftest import screenshot, sign_in
+from tests.dashboards.browser import screenshot, sign_in
 from tests.dashboards.world import Site
 
 

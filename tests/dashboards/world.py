@@ -9,8 +9,6 @@ handler's department still running, one new, one promoted from the hot issue.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from sqlalchemy import select
 
 from api.auth.models import Role
@@ -31,8 +28,8 @@ from api.hot_issues.models import HotIssue
 from api.issues import service as issues
 from api.issues.models import IssueStatus, Severity
 from store.models import Post
-from tests.api.test_hot_issues import BACKGROUND, OUTAGE, Product, _post
-from tests.api.test_scenario import Http, _free_port
+from tests.factories import BACKGROUND, OUTAGE, Product, post_from
+from tests.helpers import Http, serve_app
 from yuqing.app import create_app
 
 PASSWORD = "page-password-1"
@@ -75,7 +72,7 @@ class Site:
         step = timedelta(minutes=45) / len(ODOUR)
         self.product.add(
             [
-                _post(kind, text, start + i * step, region="青山区")
+                post_from(kind, text, start + i * step, region="青山区")
                 for i, (kind, text) in enumerate(ODOUR)
             ]
         )
@@ -96,14 +93,14 @@ def _posts(now: datetime) -> list[Post]:
     start = now - timedelta(minutes=55)
     step = timedelta(minutes=50) / len(OUTAGE)
     outage = [
-        _post(kind, text, start + i * step, region="临江区")
+        post_from(kind, text, start + i * step, region="临江区")
         for i, (kind, text) in enumerate(OUTAGE)
     ]
     background = [
-        _post("board", text, now - timedelta(days=6, hours=-i * 14), region="滨湖区")
+        post_from("board", text, now - timedelta(days=6, hours=-i * 14), region="滨湖区")
         for i, text in enumerate(BACKGROUND)
     ]
-    notice = _post(
+    notice = post_from(
         "microblog",
         "【停水通知】望潮苑片区供水管道爆管抢修中，预计今日18时前恢复供水，"
         "望潮苑停水期间设置临时供水点",
@@ -113,7 +110,7 @@ def _posts(now: datetime) -> list[Post]:
         url="https://weibo.example.cn/jianglan-water/1",
     )
     orders = [
-        _post(
+        post_from(
             "hotline",
             "翠湖湾小区物业费上涨未经业主大会表决，收支明细不公开，请住建部门督促整改",
             now - timedelta(days=3),
@@ -124,7 +121,7 @@ def _posts(now: datetime) -> list[Post]:
             deadline=now - timedelta(days=1),
             region="滨湖区",
         ),
-        _post(
+        post_from(
             "hotline",
             "临江新村二次供水水箱清洗后水压仍然偏低，请水务部门检查",
             now - timedelta(days=2),
@@ -282,20 +279,9 @@ def serve(tmp_path: Path) -> Iterator[Site]:
     _seed_tracker(product, now, ids)
     _promote(product, ids)
     app = create_app(product.settings, store=product.store)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
     try:
-        yield Site(base=f"http://127.0.0.1:{port}", product=product, ids=ids)
+        with serve_app(app) as base:
+            yield Site(base=base, product=product, ids=ids)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         app.state.engine.dispose()
         product.close()

@@ -1,5 +1,3 @@
-"""An app per test on a tracker of its own (SQLite, and PostgreSQL when configured), and
-helpers to read the downloaded documents back."""
-
-# ruff: noqa: F401
-from tests.api.test_auth import admin, app, client, settings
+"""The report tests use the app per test of tests/conftest.py (`settings`, `app`, `client`,
+`admin`), on a tracker of its own: SQLite, and PostgreSQL when configured. Reading the downloaded
+documents back is in reading.py, seeding the tracker through the API in seeding.py."""

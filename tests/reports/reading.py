@@ -12,8 +12,10 @@ from docx.document import Document as DocxDocument
 from fastapi.testclient import TestClient
 from openpyxl.workbook import Workbook
 
-from tests.api.test_auth import Headers
+from tests.helpers import Headers
 
+# The daily brief's table of sources, in both the DOCX and the XLSX.
+SOURCE_HEADER = ["来源", "来源标识", "当日条数", "前一日条数", "占比"]
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.issues.models import TrackedIssue
-from tests.api.test_auth import Headers
+from tests.helpers import Headers
 
 
 class Tracker:

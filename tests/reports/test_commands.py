@@ -13,9 +13,7 @@ from api.reports.daily import default_day
 from core.errors import ConfigError
 from core.settings import load_settings
 from core.timezone import SHANGHAI
-from tests.reports.reading import docx, sheet_rows, xlsx
-from tests.reports.test_daily import SOURCE_HEADER
-from tests.yuqing.test_cli import run  # noqa: F401 (the fixture)
+from tests.reports.reading import SOURCE_HEADER, docx, sheet_rows, xlsx
 from yuqing.scheduler import build_scheduler
 
 
@@ -33,7 +31,7 @@ def write_posts(path: Path) -> Path:
 
 
 def test_the_report_command_writes_both_documents_and_prints_their_paths(
-    run,  # noqa: F811
+    run,
     tmp_path: Path,
 ) -> None:
     loaded = run("load", str(write_posts(tmp_path / "posts.jsonl")), "--no-analyse")
@@ -65,7 +63,7 @@ def test_the_report_command_writes_both_documents_and_prints_their_paths(
     assert docx(paths[0].read_bytes()).paragraphs[0].text == "舆情回应工作季度通报"
 
 
-def test_bad_report_options_are_one_line_errors(run) -> None:  # noqa: F811
+def test_bad_report_options_are_one_line_errors(run) -> None:
     for args, message in (
         (("quarterly", "--quarter", "2025Q9"), "a quarter is written like 2025Q3, not '2025Q9'"),
         (("daily", "--quarter", "2025Q1"), "--quarter is for the quarterly bulletin"),
@@ -99,9 +97,7 @@ def test_the_scheduler_writes_yesterdays_brief_at_the_configured_time(tmp_path: 
     days = {before, default_day(settings)}  # two if the run straddled midnight
     written = sorted(p.name for p in (tmp_path / "briefs").iterdir())
     assert any(written == [f"舆情日报_{day}.docx", f"舆情日报_{day}.xlsx"] for day in days), written
-    assert before == datetime.now(SHANGHAI).date() - timedelta(days=1) or (
-        len(days) == 2
-    )
+    assert before == datetime.now(SHANGHAI).date() - timedelta(days=1) or (len(days) == 2)
     assert docx((tmp_path / "briefs" / written[0]).read_bytes()).tables
 
 

@@ -14,12 +14,19 @@ from fastapi.testclient import TestClient
 
 from api.hot_issues.models import HotIssue
 from core.timezone import SHANGHAI
-from tests.api.test_auth import Headers
-from tests.reports.reading import docx, docx_table, download, percent, sheet_rows, xlsx
+from tests.helpers import Headers
+from tests.reports.reading import (
+    SOURCE_HEADER,
+    docx,
+    docx_table,
+    download,
+    percent,
+    sheet_rows,
+    xlsx,
+)
 from tests.reports.seeding import Tracker, set_created_at
 
 DAY = datetime(2025, 9, 10, tzinfo=SHANGHAI)  # a Wednesday
-SOURCE_HEADER = ["来源", "来源标识", "当日条数", "前一日条数", "占比"]
 HOT_HEADER = [
     "序号", "热点问题", "当前热度", "标记时热度", "帖子数", "关键词", "标记时间", "状态",
     "跟踪事项", "研判说明",

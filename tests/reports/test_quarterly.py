@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.issues.sla import CLOCK_LABELS, ClockKind
 from core.settings import Settings
 from core.timezone import SHANGHAI
-from tests.api.test_auth import Headers
+from tests.helpers import Headers
 from tests.reports.reading import (
     docx,
     docx_table,

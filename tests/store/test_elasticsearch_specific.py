@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -17,6 +16,7 @@ from core.timezone import SHANGHAI
 from store.elasticsearch import ElasticsearchPostStore
 from store.models import Post, SortOrder
 from tests.factories import post_data
+from tests.receivers import refusing_port
 
 
 @pytest.fixture
@@ -34,19 +34,15 @@ def es(es_url: str) -> Iterator[Elasticsearch]:
     client.close()
 
 
-def _unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_construction_makes_no_connection() -> None:
-    url = f"http://127.0.0.1:{_unused_port()}"
-    store = ElasticsearchPostStore(url, index_prefix="never-used", request_timeout=2)
-    assert store.ping() is False
-    with pytest.raises(StoreUnavailable):
-        store.count()
-    store.close()
+    with refusing_port() as port:  # held, so nothing else can answer on it
+        store = ElasticsearchPostStore(
+            f"http://127.0.0.1:{port}", index_prefix="never-used", request_timeout=2
+        )
+        assert store.ping() is False
+        with pytest.raises(StoreUnavailable):
+            store.count()
+        store.close()
 
 
 @pytest.mark.elasticsearch

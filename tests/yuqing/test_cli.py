@@ -3,37 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-YUQING = str(Path(sys.executable).with_name("yuqing"))
-
-
-@pytest.fixture
-def run(tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") and k != "CI"}
-    env.update(
-        YUQING_DATA_DIR=str(tmp_path),
-        YUQING_STORE__SQLITE_PATH=str(tmp_path / "posts.db"),
-        YUQING_DATABASE__URL=f"sqlite:///{tmp_path}/tracker.db",
-        YUQING_LOG_LEVEL="WARNING",
-    )
-
-    def invoke(*args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [YUQING, *args],
-            env={**env, **extra_env},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            input="",
-        )
-
-    return invoke
+from tests.factories import OUTAGE
 
 
 def posts_file(tmp_path: Path) -> Path:
@@ -95,8 +69,6 @@ def test_analyze_then_hot_issues_json_shows_members_score_and_explanation(
     run, tmp_path: Path
 ) -> None:
     from datetime import UTC, datetime, timedelta
-
-    from tests.api.test_hot_issues import OUTAGE
 
     now = datetime.now(UTC)
     lines = [
