@@ -25,27 +25,19 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from core.settings import Settings, load_settings
-from tests.helpers import ADMIN_PASSWORD, Headers, app_settings, login
+from tests.helpers import ADMIN_PASSWORD, ENGINE_SKIP, Headers, app_settings, login, missing_engine
 from tests.receivers import receiver  # noqa: F401 (a fixture for every test)
 from yuqing.app import create_app
 
 pytest.register_assert_rewrite("tests.store.contract")
 
 DEFAULT_TEST_ES_URL = "http://127.0.0.1:9200"
-_skipped_groups: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
 def engine_settings() -> Settings:
     """The settings the suite runs with; only engine URLs and CI are taken from them."""
     return load_settings()
-
-
-def missing_engine(settings: Settings, group: str, reason: str) -> None:
-    if settings.ci:
-        pytest.fail(f"{group} is required in CI but {reason}", pytrace=False)
-    _skipped_groups[group] = reason
-    pytest.skip(f"{group}: {reason}")
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +50,8 @@ def es_url(engine_settings: Settings) -> str:
         missing_engine(
             engine_settings,
             "elasticsearch",
-            f"no Elasticsearch answers at {url} ({exc}); run `scripts/elasticsearch.sh start`"
-            " or set YUQING_ELASTICSEARCH__URL",
+            f"no Elasticsearch answers at {url} ({exc}); `make test` starts one"
+            " (scripts/elasticsearch.sh start), or set YUQING_ELASTICSEARCH__URL",
         )
     return url
 
@@ -71,8 +63,8 @@ def postgres_url(engine_settings: Settings) -> str:
         missing_engine(
             engine_settings,
             "postgres",
-            "YUQING_TEST__POSTGRES_URL is not set (e.g."
-            " postgresql+psycopg://yuqing:yuqing@127.0.0.1:5432/yuqing_test)",
+            "YUQING_TEST__POSTGRES_URL is not set; `sudo make test` installs and starts"
+            " PostgreSQL (sudo scripts/postgres.sh start) and sets it",
         )
     import sqlalchemy
 
@@ -169,7 +161,17 @@ def run(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _skipped_groups:
+    """One line per engine group whose tests were skipped, with the reason (which names the
+    command that brings the engine). Read from the skip reports, so it works under xdist."""
+    groups: dict[str, tuple[int, str]] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        message = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        found = ENGINE_SKIP.search(str(message))
+        if found:
+            count, _ = groups.get(found["group"], (0, ""))
+            groups[found["group"]] = (count + 1, found["reason"])
+    if groups:
         terminalreporter.section("skipped engine groups")
-        for group, reason in sorted(_skipped_groups.items()):
-            terminalreporter.write_line(f"skipped {group} tests: {reason}")
+        for group, (count, reason) in sorted(groups.items()):
+            terminalreporter.write_line(f"skipped {count} {group} tests: {reason}")

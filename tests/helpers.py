@@ -8,6 +8,7 @@ The fixtures built on these (an app per test on SQLite and PostgreSQL) are in te
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -17,8 +18,9 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -153,3 +155,14 @@ def serve_app(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+# A skip for a missing engine reads "[engine:GROUP] why"; the run's summary lists the groups.
+ENGINE_SKIP = re.compile(r"\[engine:(?P<group>[a-z]+)\] (?P<reason>.*)$")
+
+
+def missing_engine(settings: Settings, group: str, reason: str) -> NoReturn:
+    """Skip the test for want of an engine; under CI=true, fail it instead."""
+    if settings.ci:
+        pytest.fail(f"{group} is required in CI but {reason}", pytrace=False)
+    pytest.skip(f"[engine:{group}] {reason}")

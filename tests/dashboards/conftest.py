@@ -10,21 +10,24 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from core.settings import Settings
 from dashboards.templating import STATIC_DIR
 from tests.dashboards.world import Site, serve
+from tests.helpers import missing_engine
 
 VENDOR_FILES = ("echarts.min.js", "htmx.min.js", "NotoSansSC_400Regular.ttf")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="session")
-def chromium() -> str:
+def chromium(engine_settings: Settings) -> str:
     path = shutil.which("chromium")
     if path is None:
-        pytest.fail(
+        missing_engine(
+            engine_settings,
+            "chromium",
             "the page tests drive Debian's Chromium, and `chromium` is not on PATH;"
-            " install it with `apt-get install chromium`",
-            pytrace=False,
+            " `sudo make test` (or `sudo scripts/chromium.sh install`) installs it",
         )
     missing = [name for name in VENDOR_FILES if not (STATIC_DIR / "vendor" / name).is_file()]
     if missing:
