@@ -24,6 +24,7 @@ from api.deps import SessionDep, SettingsDep, StoreDep
 from api.hot_issues import service as hot_issues
 from api.issues import clocks
 from api.issues import service as issues
+from api.issues import timeline as issue_timeline
 from api.issues.models import (
     SEVERITY_LABELS,
     STATUS_LABELS,
@@ -174,7 +175,7 @@ def issue_page(
     issue = visible_issue(session, issue_id, user)
     now = utcnow()
     [row] = rows_for(session, [issue], calendar=clocks.calendar(settings), now=now)
-    events = issues.get_timeline(session=session, issue_id=issue_id)
+    events = issue_timeline.get_timeline(session=session, issue_id=issue_id)
     all_departments = departments.list_departments(session=session)
     names = {d.id: d.name for d in all_departments}
     zone_info = SHANGHAI
@@ -196,7 +197,7 @@ def issue_page(
             target = by_id.get((t["event"].payload or {}).get("event_id"))
             if target is not None:
                 t["text"] = f"「{target['label']}」{target['text'][:40]}"
-    links = issues.related(session=session, issue_id=issue_id)
+    links = issue_timeline.related(session=session, issue_id=issue_id)
     hot_ids = [int(ref) for ref in links["hot_issue"]]
     hot_rows = hot_issues.get_many(session=session, hot_ids=hot_ids)
     posts = list(store.get_many(links["post"][:SAMPLE_POSTS]).values())

@@ -20,6 +20,7 @@ from api.deps import SessionDep, SettingsDep, StoreDep
 from api.hot_issues.config import hot_config, official_sources
 from api.issues import overview
 from api.issues import service as issues
+from api.issues import timeline as issue_timeline
 from core.errors import NotFoundError
 from dashboards.auth import not_found, page_user
 from dashboards.templating import render
@@ -41,7 +42,9 @@ def effects(session: SessionDep, negative_below: float) -> list[dict[str, Any]]:
     out = []
     for issue_id in briefings.recently_answered(session=session, limit=EFFECTS_SHOWN):
         issue = issues.get(session=session, issue_id=issue_id)
-        hot_ids = [int(r) for r in issues.related(session=session, issue_id=issue_id)["hot_issue"]]
+        hot_ids = [
+            int(r) for r in issue_timeline.related(session=session, issue_id=issue_id)["hot_issue"]
+        ]
         effect = briefings.response_effect(
             session=session, issue_id=issue_id, hot_ids=hot_ids, negative_below=negative_below
         )
@@ -83,7 +86,7 @@ def press_candidates(
         issue = issues.get(session=session, issue_id=issue_id)
     except NotFoundError as exc:
         raise not_found(f"事项 {issue_id} 不存在。", user) from exc
-    hot_ids = issues.related(session=session, issue_id=issue_id)["hot_issue"]
+    hot_ids = issue_timeline.related(session=session, issue_id=issue_id)["hot_issue"]
     official = sorted(official_sources(settings))
     candidates = []
     if hot_ids and official:

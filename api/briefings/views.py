@@ -13,6 +13,7 @@ from api.briefings.models import Briefing, BriefingCreate, BriefingRead, LinkReq
 from api.deps import SessionDep, SettingsDep, StoreDep, require_roles
 from api.hot_issues.config import hot_config, official_sources
 from api.issues import service as issues
+from api.issues import timeline as issue_timeline
 from store.models import PostFilter
 
 router = APIRouter(prefix="/api/briefings", tags=["briefings"])
@@ -83,7 +84,9 @@ def link_issues(
 
 def _hot_ids(session: SessionDep, issue_id: int) -> list[int]:
     issues.get(session=session, issue_id=issue_id)
-    return [int(ref) for ref in issues.related(session=session, issue_id=issue_id)["hot_issue"]]
+    return [
+        int(ref) for ref in issue_timeline.related(session=session, issue_id=issue_id)["hot_issue"]
+    ]
 
 
 @issue_router.get("/{issue_id}/statement-candidates")

@@ -14,6 +14,7 @@ from fastapi.responses import PlainTextResponse
 from api.auth.models import Role, User
 from api.deps import SessionDep, SettingsDep, json_response, require_roles
 from api.issues import clocks, service
+from api.issues import timeline as issue_timeline
 from api.issues.models import (
     CommentCreate,
     IssueCreate,
@@ -178,8 +179,8 @@ def get_issue(issue_id: int, user: Reader, session: SessionDep, settings: Settin
     from api.database import utcnow
 
     issue = _readable(session, issue_id, user)
-    timeline = service.get_timeline(session=session, issue_id=issue_id)
-    related = service.related(session=session, issue_id=issue_id)
+    timeline = issue_timeline.get_timeline(session=session, issue_id=issue_id)
+    related = issue_timeline.related(session=session, issue_id=issue_id)
     cal, now = clocks.calendar(settings), utcnow()
     fields = {name: getattr(issue, name) for name in _ISSUE_FIELDS}
     detail = IssueDetail.model_validate(
@@ -211,7 +212,7 @@ def export_timeline(
     _readable(session, issue_id, user)
     events = [
         e
-        for e in service.get_timeline(session=session, issue_id=issue_id)
+        for e in issue_timeline.get_timeline(session=session, issue_id=issue_id)
         if e.pinned or not pinned
     ]
     if format == "json":
@@ -243,7 +244,7 @@ def comment(
 ) -> TimelineEventRead:
     issue = _readable(session, issue_id, user)
     return TimelineEventRead.model_validate(
-        service.add_comment(session=session, issue=issue, text=body.text, actor=user)
+        issue_timeline.add_comment(session=session, issue=issue, text=body.text, actor=user)
     )
 
 
@@ -253,7 +254,9 @@ def pin_event(
 ) -> TimelineEventRead:
     issue = _readable(session, issue_id, user)
     return TimelineEventRead.model_validate(
-        service.pin(session=session, issue=issue, event_id=event_id, pinned=body.pinned, actor=user)
+        issue_timeline.pin(
+            session=session, issue=issue, event_id=event_id, pinned=body.pinned, actor=user
+        )
     )
 
 

@@ -24,6 +24,7 @@ from api.database import (
 )
 from api.departments import service as departments
 from api.issues import service as issues
+from api.issues import timeline as issue_timeline
 from api.issues.models import IssueStatus, Severity, TimelineEvent, TrackedIssue
 from core.errors import ConfigError, ConflictError, InputError, StoreUnavailable
 from core.settings import load_settings
@@ -160,7 +161,7 @@ def test_round_trip_of_departments_users_issues_and_timeline(sessions) -> None:
         session.commit()
 
     with sessions() as session:
-        timeline = issues.get_timeline(session=session, issue_id=issue_id)
+        timeline = issue_timeline.get_timeline(session=session, issue_id=issue_id)
         assert [e.type for e in timeline] == ["created", "clocks_started", "status_changed"]
         assert timeline[0].actor_id == analyst_id
         assert timeline[0].payload["title"] == "拆迁补偿款迟迟未发放"
@@ -274,7 +275,7 @@ def test_two_sessions_editing_one_version_one_wins_and_nothing_is_lost(sessions)
         issue = issues.get(session=session, issue_id=issue_id)
         assert issue.title == "噪音扰民（夜间施工）"
         assert issue.version == 2
-        types = [e.type for e in issues.get_timeline(session=session, issue_id=issue_id)]
+        types = [e.type for e in issue_timeline.get_timeline(session=session, issue_id=issue_id)]
         assert types == ["created", "clocks_started", "updated"]
 
         # A fresh read with the old version is refused before any write.
