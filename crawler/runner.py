@@ -71,7 +71,7 @@ def crawl(
     store = store or open_store(settings)
     with ExitStack() as stack:
         contexts = [
-            stack.enter_context(_run(settings, store, source, recorder, analyzer))
+            stack.enter_context(recorded_run(settings, store, source, recorder, analyzer))
             for source in sources
         ]
         # Scrapy narrates every request at INFO; the run summary says what matters.
@@ -103,7 +103,7 @@ def import_rows(
     """Feed already-read rows through a source's pipeline: (origin, raw item or None, reason)."""
     (source,) = pick_sources(settings, [name])
     store = store or open_store(settings)
-    with _run(settings, store, source, recorder, analyzer) as context:
+    with recorded_run(settings, store, source, recorder, analyzer) as context:
         for origin, raw, reason in rows:
             if raw is None:
                 context.reject(origin, reason or "unreadable row")
@@ -117,14 +117,17 @@ def import_rows(
 
 
 @contextmanager
-def _run(
+def recorded_run(
     settings: Settings,
     store: PostStore,
     source: AnySource,
     recorder: RunRecorder,
     analyzer: PostAnalyzer | None,
 ) -> Iterator[CrawlContext]:
-    """One recorded run: lock the source, load its marks, open the writer, then record it all."""
+    """One recorded run: lock the source, load its marks, open the writer, then record it all.
+
+    `crawl` and `import_rows` run inside it; tests drive a spider inside it in-process.
+    """
     with _source_lock(settings.resolve(settings.data_dir) / "locks", source.name):
         run_id, marks = recorder.start(source.name)
         writer = PostWriter(

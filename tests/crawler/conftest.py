@@ -1,76 +1,39 @@
-"""Fixtures for crawler tests: the local fixture server and an isolated product set-up."""
+"""Fixtures for crawler tests: in-process runs, the local fixture server, the product in a
+folder. The helpers behind them live in modules of their own (harness, server, product)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
-from store.sqlite import SqlitePostStore
-from tests.crawler.server import FixtureServer, fixture_server  # noqa: F401 - a fixture
+from tests.crawler import site_board, site_news
+from tests.crawler.harness import Bench
+from tests.crawler.product import Product
+from tests.crawler.server import FixtureServer
 
-YUQING = str(Path(sys.executable).with_name("yuqing"))
 
-
-class Product:
-    """The product installed in a temporary folder, driven through its CLI like a user would.
-
-    Scrapy's reactor runs once per process, so every crawl is a `yuqing` process of its own.
-    """
-
-    def __init__(self, root: Path, server: FixtureServer) -> None:
-        self.root = root
-        self.server = server
-        self.sources_file = root / "sources.yaml"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
-        self.env.pop("CI", None)
-        self.env.update(
-            YUQING_DATA_DIR=str(root),
-            YUQING_STORE__SQLITE_PATH=str(root / "posts.db"),
-            YUQING_DATABASE__URL=f"sqlite:///{root}/tracker.db",
-            YUQING_CRAWLER__SOURCES_FILE=str(self.sources_file),
-            YUQING_CRAWLER__SPOOL_DIR=str(root / "spool"),
-            YUQING_CRAWLER__QUARANTINE_DIR=str(root / "quarantine"),
-            YUQING_LOG_LEVEL="WARNING",
-        )
-
-    def url(self, path: str) -> str:
-        return self.server.url + path
-
-    def sources(self, *blocks: dict[str, Any]) -> None:
-        """Write sources.yaml; blocks get fast politeness defaults unless they say otherwise."""
-        fast = {"download_delay": 0, "retries": 2, "timeout_seconds": 5, "obey_robots": False}
-        data = {"sources": [{**fast, **block} for block in blocks]}
-        self.sources_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-
-    def yuqing(
-        self, *args: str, timeout: float = 180, **env: str
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [YUQING, *args],
-            env={**self.env, **env},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-
-    def store(self) -> SqlitePostStore:
-        return SqlitePostStore(self.root / "posts.db")
-
-    def quarantined(self, source: str) -> list[dict[str, Any]]:
-        path = self.root / "quarantine" / f"{source}.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+@pytest.fixture(autouse=True)
+def fresh_sites() -> None:
+    """The fixture sites as they start: no reply to message 3 yet, no page turned away yet."""
+    site_board.reset()
+    site_news.reset()
 
 
 @pytest.fixture
-def product(tmp_path: Path, fixture_server: FixtureServer) -> Product:  # noqa: F811
+def bench(tmp_path: Path) -> Bench:
+    """A data folder for spiders run in-process, offline or on Scrapy's engine."""
+    return Bench(tmp_path)
+
+
+@pytest.fixture
+def fixture_server() -> Iterator[FixtureServer]:
+    with FixtureServer() as server:
+        yield server
+
+
+@pytest.fixture
+def product(tmp_path: Path, fixture_server: FixtureServer) -> Product:
+    """The product on a data folder of its own, crawling the served fixture sites."""
     return Product(tmp_path, fixture_server)

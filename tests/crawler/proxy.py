@@ -4,61 +4,76 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
 
 
 class Proxy:
-    """Forwards connections from its own port to `target`; `down()` refuses and cuts them."""
+    """Forwards connections from its own port to `target`; `down()` cuts and refuses them.
+
+    The port is the one the system gave the listening socket, which stays open until
+    `close()`: while the proxy is down it still accepts, and resets each connection at once,
+    so no other process can take the port between an outage and the recovery.
+    """
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        self._listener: socket.socket | None = None
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.port: int = self._listener.getsockname()[1]
+        self._up = False
+        self._closed = False
         self._connections: list[socket.socket] = []
         self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def up(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        with self._lock:
+            self._up = True
 
     def down(self) -> None:
         with self._lock:
-            listener, self._listener = self._listener, None
+            self._up = False
             connections, self._connections = self._connections, []
-        if listener is not None:
-            listener.close()
         for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
+            _reset(conn)
 
-    def _accept(self, listener: socket.socket) -> None:
+    def close(self) -> None:
+        self.down()
+        with self._lock:
+            self._closed = True
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() below
+        self._listener.close()
+
+    def _accept(self) -> None:
         while True:
             try:
-                client, _ = listener.accept()
+                client, _ = self._listener.accept()
             except OSError:
-                return  # closed by down()
+                return  # closed by close()
+            with self._lock:
+                up, closed = self._up, self._closed
+            if closed:
+                _reset(client)
+                return
+            if not up:
+                _reset(client)  # the store is down: the connection is reset at once
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
-                client.close()
+                _reset(client)
                 continue
+            upstream.settimeout(None)
             with self._lock:
-                if self._listener is not listener:
-                    client.close()
-                    upstream.close()
-                    return
+                if not self._up:
+                    _reset(client)
+                    _reset(upstream)
+                    continue
                 self._connections += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
@@ -73,3 +88,12 @@ class Proxy:
         finally:
             with contextlib.suppress(OSError):
                 sink.shutdown(socket.SHUT_WR)
+
+
+def _reset(conn: socket.socket) -> None:
+    """Close with a TCP reset, as a host whose service is gone answers."""
+    with contextlib.suppress(OSError):
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_RDWR)
+    conn.close()

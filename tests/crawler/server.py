@@ -1,8 +1,10 @@
 """A local fixture server for crawler tests, on 127.0.0.1 only.
 
-Routes come from the ``ROUTES`` dicts of the ``tests.crawler.site_*`` modules: path (without
-the query string) -> handler(query: dict[str, str]) -> Reply. Handlers may sleep to play a
-slow server; a route may answer differently on each call (429 first, then 200).
+Each ``tests.crawler.site_*`` module maps paths (without the query string) to handlers,
+handler(query: dict[str, str]) -> Reply, twice: ``PAGES`` says what the site's pages are (the
+spider tests build responses from them in-process) and ``ROUTES`` how the served site behaves
+(for tests on Scrapy's engine): handlers there may sleep to play a slow server, or answer
+differently on each call (429 first, then 200).
 """
 
 from __future__ import annotations
@@ -10,12 +12,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
-
-import pytest
 
 
 @dataclass
@@ -32,27 +33,40 @@ class Reply:
 Handler = Callable[[dict[str, str]], Reply]
 
 
-def all_routes() -> dict[str, Handler]:
+def _collect(table: str) -> dict[str, Handler]:
     import tests.crawler as package
 
-    routes: dict[str, Handler] = {}
+    handlers: dict[str, Handler] = {}
     for info in pkgutil.iter_modules(package.__path__):
         if info.name.startswith("site_"):
             module = importlib.import_module(f"tests.crawler.{info.name}")
-            routes.update(module.ROUTES)
-    return routes
+            handlers.update(getattr(module, table))
+    return handlers
+
+
+def all_routes() -> dict[str, Handler]:
+    """How every fixture site behaves when served."""
+    return _collect("ROUTES")
+
+
+def all_pages() -> dict[str, Handler]:
+    """What every fixture site's pages are, without the slow or busy server around them."""
+    return _collect("PAGES")
 
 
 class FixtureServer:
     def __init__(self) -> None:
         self.routes = routes = all_routes()
         self.hits: dict[str, int] = {}
-        hits = self.hits
+        # When each path was asked for (time.monotonic()), to see a retry wait.
+        self.times: dict[str, list[float]] = {}
+        hits, times = self.hits, self.times
 
         class RequestHandler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
                 parts = urlsplit(self.path)
                 hits[parts.path] = hits.get(parts.path, 0) + 1
+                times.setdefault(parts.path, []).append(time.monotonic())
                 handler = routes.get(parts.path)
                 reply = (
                     handler(dict(parse_qsl(parts.query)))
@@ -73,7 +87,9 @@ class FixtureServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> FixtureServer:
         self.thread.start()
@@ -82,9 +98,3 @@ class FixtureServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-@pytest.fixture
-def fixture_server() -> Iterator[FixtureServer]:
-    with FixtureServer() as server:
-        yield server

@@ -6,13 +6,17 @@ import time
 from datetime import datetime, timedelta
 
 from core.timezone import SHANGHAI
-from tests.crawler.server import Reply
+from tests.crawler.server import Handler, Reply
 
 # Message 3 has no reply until a test sets this, as a department answering between crawls.
 STATE = {"reply_to_3": False, "hits_429": 0}
 PER_PAGE = 5
 MESSAGES = 15
 BASE = datetime(2025, 3, 18, 9, 0, tzinfo=SHANGHAI)
+
+
+def reset() -> None:
+    STATE.update(reply_to_3=False, hits_429=0)
 
 
 def when(number: int) -> datetime:
@@ -68,7 +72,24 @@ def detail(number: int) -> Reply:
     return Reply(body)
 
 
-def thread(number: int):  # type: ignore[no-untyped-def]
+def thread_page(number: int) -> Reply:
+    """Message `number`'s page as the board holds it: 7 is an old GBK page, 8 is UTF-8 that
+    says gb2312, 9 is broken."""
+    reply = detail(number)
+    if number == 7:  # an old site in GBK
+        return Reply(reply.encoded().decode().encode("gbk"), content_type="text/html; charset=gbk")
+    if number == 8:  # moved to UTF-8 but still says gb2312
+        text = reply.encoded().decode().replace("<head>", '<head><meta charset="gb2312">')
+        return Reply(text.encode("utf-8"), content_type="text/html; charset=gb2312")
+    if number == 9:  # a broken page: no markup the selectors know
+        return Reply(b"\x00\xff<html><body>\xe5\x87 Service Unavailable</body")
+    return reply
+
+
+def thread(number: int) -> Handler:
+    """The page as the server hands it out: the first request for 5 is turned away with a 429
+    and Retry-After, and 6 comes slowly."""
+
     def handler(query: dict[str, str]) -> Reply:
         if number == 5:
             STATE["hits_429"] += 1
@@ -76,24 +97,24 @@ def thread(number: int):  # type: ignore[no-untyped-def]
                 return Reply("slow down", status=429, headers={"Retry-After": "1"})
         if number == 6:
             time.sleep(1.5)
-        reply = detail(number)
-        if number == 7:  # an old site in GBK
-            return Reply(
-                reply.encoded().decode().encode("gbk"), content_type="text/html; charset=gbk"
-            )
-        if number == 8:  # moved to UTF-8 but still says gb2312
-            text = reply.encoded().decode().replace("<head>", '<head><meta charset="gb2312">')
-            return Reply(text.encode("utf-8"), content_type="text/html; charset=gb2312")
-        if number == 9:  # a broken page: no markup the selectors know
-            return Reply(b"\x00\xff<html><body>\xe5\x87 Service Unavailable</body")
-        return reply
+        return thread_page(number)
 
     return handler
 
 
-ROUTES = {
+def _thread_path(number: int) -> str:
+    return f"/board/thread/{number}.html"
+
+
+# What the board's pages are (built in-process for spider tests) ...
+PAGES: dict[str, Handler] = {
     "/board/list": list_page,
     "/loop/list": lambda q: list_page(q, prefix="/loop", endless=True),
     "/cycle/list": cycle_page,
-    **{f"/board/thread/{n}.html": thread(n) for n in range(1, MESSAGES + 1)},
+    **{_thread_path(n): lambda q, n=n: thread_page(n) for n in range(1, MESSAGES + 1)},
+}
+# ... and how the served board behaves (for Scrapy's engine): a 429 first, a slow page.
+ROUTES: dict[str, Handler] = {
+    **PAGES,
+    **{_thread_path(n): thread(n) for n in range(1, MESSAGES + 1)},
 }

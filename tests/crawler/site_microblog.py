@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timedelta
 
 from core.timezone import SHANGHAI
-from tests.crawler.server import Reply
+from tests.crawler.server import Handler, Reply
 
 PER_PAGE = 10
 TOTAL = 25
@@ -80,8 +80,10 @@ def search(query: dict[str, str]) -> Reply:
     return Reply(json.dumps(data, ensure_ascii=False), content_type="application/json")
 
 
-ROUTES = {
+PAGES: dict[str, Handler] = {
     "/mb/timeline": timeline,
     "/mb/search": search,
     "/mb/broken": lambda q: Reply("{not json", content_type="application/json"),
 }
+# Served as they are.
+ROUTES: dict[str, Handler] = PAGES

@@ -6,10 +6,15 @@ import random
 import time
 from xml.sax.saxutils import escape
 
-from tests.crawler.server import Reply
+from tests.crawler.server import Handler, Reply
 
 # Runs (the feed's ``run`` query value) that the busy page has already turned away once.
 STATE: dict[str, set[str]] = {"busy_runs": set()}
+
+
+def reset() -> None:
+    STATE["busy_runs"].clear()
+
 
 NAV = (
     '<div class="nav"><a href="/">首页</a> | <a href="/news/">要闻</a> | '
@@ -92,17 +97,26 @@ def truncated_page(query: dict[str, str]) -> Reply:
     return Reply(html[: html.index("提前规划")])
 
 
-def slow_page(query: dict[str, str]) -> Reply:
-    time.sleep(1.0)
+def slow_article(query: dict[str, str]) -> Reply:
     return _article(SLOW, "本周后期有强降雨过程")
 
 
+def busy_article(query: dict[str, str]) -> Reply:
+    return _article(BUSY, "异地就医备案改为线上办理")
+
+
+def slow_page(query: dict[str, str]) -> Reply:
+    time.sleep(1.0)
+    return slow_article(query)
+
+
 def busy_page(query: dict[str, str]) -> Reply:
+    """Turns each run (the ``run`` query value) away once with a 429 and Retry-After."""
     run = query.get("run", "")
     if run not in STATE["busy_runs"]:
         STATE["busy_runs"].add(run)
         return Reply("too many requests", status=429, headers={"Retry-After": "1"})
-    return _article(BUSY, "异地就医备案改为线上办理")
+    return busy_article(query)
 
 
 def selector_page(query: dict[str, str]) -> Reply:
@@ -211,7 +225,8 @@ def selector_feed(query: dict[str, str]) -> Reply:
     return Reply(rss(items), content_type="application/rss+xml")
 
 
-ROUTES = {
+# What the portal's pages are (built in-process for spider tests) ...
+PAGES: dict[str, Handler] = {
     "/robots.txt": lambda q: Reply(
         "User-agent: *\nDisallow: /news/private/\n", content_type="text/plain"
     ),
@@ -224,9 +239,15 @@ ROUTES = {
     "/news/a/label.html": mislabelled_page,
     "/news/a/garbage.html": garbage_page,
     "/news/a/truncated.html": truncated_page,
-    "/news/a/slow.html": slow_page,
-    "/news/a/busy.html": busy_page,
+    "/news/a/slow.html": slow_article,
+    "/news/a/busy.html": busy_article,
     "/news/private/1.html": lambda q: _article(PRIVATE, "机器人协议测试1"),
     "/news/private/2.html": lambda q: _article(PRIVATE, "机器人协议测试2"),
     "/news/sel/one.html": selector_page,
+}
+# ... and how the served portal behaves (for Scrapy's engine): a slow page, a busy one.
+ROUTES: dict[str, Handler] = {
+    **PAGES,
+    "/news/a/slow.html": slow_page,
+    "/news/a/busy.html": busy_page,
 }

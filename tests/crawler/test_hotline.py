@@ -14,7 +14,7 @@ import yaml
 
 from analysis.enrich import AnalysisFiles, PostAnalyzer
 from api.sources.recorder import DatabaseRunRecorder
-from core.errors import YuqingError
+from core.errors import ExportError, YuqingError
 from core.settings import load_settings
 from core.timezone import SHANGHAI
 from crawler.runner import import_rows
@@ -22,14 +22,13 @@ from crawler.sources import HotlineSource
 from crawler.tabular import read_bytes, read_file
 from store.sqlite import SqlitePostStore
 from tests.crawler import site_hotline
+from tests.crawler.blocks import OFFLINE, hotline
+from tests.crawler.harness import Bench, results, spider_for
+from tests.crawler.server import FixtureServer
 from tests.crawler.site_hotline import COLUMNS
 
 NAME = "hotline"
 GOOD_IDS = [f"{NAME}:HL2025031800{n:02d}" for n in range(1, 6)]
-
-
-def hotline(name: str = NAME, **extra: object) -> dict[str, object]:
-    return {"name": name, "kind": "hotline", "columns": COLUMNS, **extra}
 
 
 def write(folder: Path, name: str, data: bytes) -> Path:
@@ -38,22 +37,14 @@ def write(folder: Path, name: str, data: bytes) -> Path:
     return path
 
 
-def errors_in(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.startswith("error:")]
-
-
-def test_a_gbk_csv_lands_good_orders_masked_and_reports_bad_rows_by_line(product) -> None:
-    product.sources(hotline())
+def test_a_gbk_csv_lands_good_orders_masked_and_reports_bad_rows_by_line(bench: Bench) -> None:
+    bench.sources(hotline())
     data, expected = site_hotline.csv_export("gbk")
-    result = product.yuqing(
-        "import", str(write(product.root, "export.csv", data)), "--source", NAME
-    )
+    summary = bench.import_file(write(bench.root, "export.csv", data), NAME)
 
-    assert result.returncode == 0, result.stderr
-    assert "hotline: 5 items, 5 new, 0 updated, 0 unchanged, 6 failed" in result.stdout
-    assert "[partial]" in result.stdout
-    assert "6 rejected rows" in result.stderr
-    quarantined = {q["origin"]: q["reason"] for q in product.quarantined(NAME)}
+    assert summary.line().startswith("hotline: 5 items, 5 new, 0 updated, 0 unchanged, 6 failed")
+    assert summary.status == "partial" and summary.quarantined == 6
+    quarantined = {q["origin"]: q["reason"] for q in bench.quarantined(NAME)}
     assert set(quarantined) == {f"export.csv:{line}" for line in expected}
     for line, part in expected.items():
         assert part in quarantined[f"export.csv:{line}"]
@@ -61,7 +52,7 @@ def test_a_gbk_csv_lands_good_orders_masked_and_reports_bad_rows_by_line(product
     assert "column 受理时间" in quarantined["export.csv:7"]
     assert "missing 诉求分类, 诉求标题, 诉求内容" in quarantined["export.csv:3"]
 
-    store = product.store()
+    store = bench.store
     assert store.count() == 5
     posts = store.get_many(GOOD_IDS)
     one = posts[f"{NAME}:HL202503180001"]
@@ -82,20 +73,19 @@ def test_a_gbk_csv_lands_good_orders_masked_and_reports_bad_rows_by_line(product
         assert number not in one.text
     for masked in ("*******5678", "**************1234", "***************0123", "********4321"):
         assert masked in one.text
-    assert 0 <= one.sentiment <= 1 and one.keywords
     two = posts[f"{NAME}:HL202503180002"]
     assert two.text == "夜间施工噪音扰民，\n凌晨两点仍在施工，\n请处理。"
     assert two.reply is None and two.status == "办理中"
     assert posts[f"{NAME}:HL202503180004"].title == ""
 
 
-def test_xlsx_json_and_the_same_csv_again_give_the_same_posts(product) -> None:
-    product.sources(hotline())
+def test_xlsx_json_and_the_same_csv_again_give_the_same_posts(bench: Bench) -> None:
+    bench.sources(hotline())
     csv_data, _ = site_hotline.csv_export("gbk")
-    csv_path = write(product.root, "export.csv", csv_data)
-    assert product.yuqing("import", str(csv_path), "--source", NAME).returncode == 0
+    csv_path = write(bench.root, "export.csv", csv_data)
+    assert bench.import_file(csv_path, NAME).created == 5
     before = {
-        post_id: post.content_hash() for post_id, post in product.store().get_many(GOOD_IDS).items()
+        post_id: post.content_hash() for post_id, post in bench.store.get_many(GOOD_IDS).items()
     }
 
     xlsx_data, xlsx_bad = site_hotline.xlsx_export()
@@ -106,69 +96,106 @@ def test_xlsx_json_and_the_same_csv_again_give_the_same_posts(product) -> None:
         ("export.csv", csv_data, None),
     ]
     for name, data, bad in exports:
-        path = write(product.root, name, data)
-        result = product.yuqing("import", str(path), "--source", NAME)
-        assert result.returncode == 0, result.stderr
+        summary = bench.import_file(write(bench.root, name, data), NAME)
         # Same content, same hash: nothing is created or rewritten.
-        assert "hotline: 5 items, 0 new, 0 updated, 5 unchanged" in result.stdout, name
+        assert summary.line().startswith("hotline: 5 items, 0 new, 0 updated, 5 unchanged"), name
         if bad is not None:
-            reasons = {q["origin"]: q["reason"] for q in product.quarantined(NAME)}
+            reasons = {q["origin"]: q["reason"] for q in bench.quarantined(NAME)}
+            assert summary.quarantined == len(bad) == 5, name
             for origin, part in bad.items():
                 assert part in reasons[origin], (origin, reasons.get(origin))
-    after = product.store().get_many(GOOD_IDS)
+    after = bench.store.get_many(GOOD_IDS)
     assert {post_id: post.content_hash() for post_id, post in after.items()} == before
-    assert product.store().count() == 5
+    assert bench.store.count() == 5
 
 
-def test_an_empty_file_or_one_in_the_wrong_encoding_is_one_clear_error(product) -> None:
-    product.sources(hotline(), hotline("hotline-utf8", encoding="utf-8"))
-    gbk = write(product.root, "gbk.csv", site_hotline.csv_export("gbk")[0])
-    cases = [
-        (write(product.root, "empty.csv", b""), NAME, ["empty.csv: the file is empty"]),
+@pytest.mark.parametrize(
+    ("file", "data", "source", "messages"),
+    [
+        ("empty.csv", b"", NAME, ["empty.csv: the file is empty"]),
         (
-            gbk,
+            "gbk.csv",
+            site_hotline.csv_export("gbk")[0],
             "hotline-utf8",
             ["gbk.csv is not utf-8 text as source hotline-utf8 says", "looks like gb18030"],
         ),
         (
-            write(product.root, "other.csv", "编号,时间\n1,2\n".encode()),
+            "other.csv",
+            "编号,时间\n1,2\n".encode(),
             NAME,
             ["no header row", "line 1 has 编号, 时间; missing 工单编号; 受理时间"],
         ),
-    ]
-    for path, source, messages in cases:
-        result = product.yuqing("import", str(path), "--source", source)
-        assert result.returncode == 2, result.stdout + result.stderr
-        assert "Traceback" not in result.stderr
-        (error,) = errors_in(result.stderr)
-        for message in messages:
-            assert message in error
-    assert product.store().count() == 0
+    ],
+    ids=["empty", "wrong-encoding", "no-header"],
+)
+def test_an_empty_file_or_one_in_the_wrong_encoding_is_one_clear_error(
+    bench: Bench, file: str, data: bytes, source: str, messages: list[str]
+) -> None:
+    bench.sources(hotline(), hotline("hotline-utf8", encoding="utf-8"))
+    with pytest.raises(ExportError) as caught:
+        bench.import_file(write(bench.root, file, data), source)
+    for message in messages:
+        assert message in str(caught.value)
+    assert bench.store.count() == 0
+    assert bench.recorder.runs[-1]["status"] == "failed"
+    assert bench.recorder.runs[-1]["message"].startswith("ExportError: ")
 
 
-def test_a_crawl_reads_the_export_over_http_and_a_second_crawl_adds_nothing(product) -> None:
-    product.sources(
-        hotline(url=product.url("/hotline/export.csv")),
-        hotline("hotline-empty", url=product.url("/hotline/empty.csv")),
-    )
+def test_the_spider_reads_an_export_over_http_and_a_second_run_adds_nothing(
+    bench: Bench,
+) -> None:
+    block = hotline(url=f"{OFFLINE}/hotline/export.csv")
     _, expected = site_hotline.csv_export("gbk")
-    first = product.yuqing("crawl", NAME)
-    assert first.returncode == 0, first.stderr
-    assert "hotline: 5 items, 5 new, 0 updated, 0 unchanged, 6 failed" in first.stdout
-    origins = {q["origin"] for q in product.quarantined(NAME)}
+    with bench.run(block) as context:
+        rows, requests = results(spider_for(context).parse(bench.pages.response(block["url"])))
+        for row in rows:
+            context.accept(row)
+    assert requests == []
+    assert [row["case_no"] for row in rows] == [f"HL2025031800{n:02d}" for n in range(1, 6)]
+    assert rows[0]["origin"] == "export.csv:2" and rows[0]["kind"] == "hotline"
+    first = context.summary
+    assert first is not None
+    assert first.line().startswith("hotline: 5 items, 5 new, 0 updated, 0 unchanged, 6 failed")
+    origins = {q["origin"] for q in bench.quarantined(NAME)}
     assert origins == {f"export.csv:{line}" for line in expected}
-    assert product.store().get(GOOD_IDS[0]).reply.text == "您好，第1号工单已处理。"
+    assert bench.store.get(GOOD_IDS[0]).reply.text == "您好，第1号工单已处理。"
 
-    second = product.yuqing("crawl", NAME)
-    assert second.returncode == 0, second.stderr
-    assert "hotline: 5 items, 0 new, 0 updated, 5 unchanged" in second.stdout
-    assert product.server.hits["/hotline/export.csv"] == 2
-    assert product.store().count() == 5
+    second, walk = bench.walk(block)
+    assert second.line().startswith("hotline: 5 items, 0 new, 0 updated, 5 unchanged")
+    assert walk.fetched == [block["url"]]
+    assert bench.store.count() == 5
 
-    empty = product.yuqing("crawl", "hotline-empty")
-    assert empty.returncode == 0 and "Traceback" not in empty.stderr
-    assert "hotline-empty: 0 items" in empty.stdout and "[partial]" in empty.stdout
-    assert "empty.csv: the file is empty" in empty.stderr
+
+def test_an_empty_export_or_no_url_is_an_error_of_the_run(bench: Bench) -> None:
+    empty, _ = bench.walk(hotline("hotline-empty", url=f"{OFFLINE}/hotline/empty.csv"))
+    assert empty.line().startswith("hotline-empty: 0 items") and empty.status == "partial"
+    assert empty.errors == [f"{OFFLINE}/hotline/empty.csv: empty.csv: the file is empty"]
+    nowhere, walk = bench.walk(hotline("hotline-file"))
+    assert walk.fetched == [] and nowhere.status == "partial"
+    assert nowhere.errors == [
+        "source hotline-file has no url; import its exports with `yuqing import`"
+    ]
+
+
+def test_on_scrapy_s_engine_the_export_is_fetched_once_a_run(
+    bench: Bench, fixture_server: FixtureServer
+) -> None:
+    url = fixture_server.url
+    blocks = (
+        hotline(url=f"{url}/hotline/export.csv"),
+        hotline("hotline-empty", url=f"{url}/hotline/empty.csv"),
+    )
+    first = bench.crawl(*blocks)
+    assert (
+        first[NAME].line().startswith("hotline: 5 items, 5 new, 0 updated, 0 unchanged, 6 failed")
+    )
+    assert first["hotline-empty"].errors == [
+        f"{url}/hotline/empty.csv: empty.csv: the file is empty"
+    ]
+    second = bench.crawl(blocks[0])
+    assert second[NAME].line().startswith("hotline: 5 items, 0 new, 0 updated, 5 unchanged")
+    assert fixture_server.hits["/hotline/export.csv"] == 2
+    assert bench.store.count() == 5
 
 
 # -- a 50 MB export ----------------------------------------------------------------------------

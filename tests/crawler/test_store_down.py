@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.crawler import site_board
+from tests.crawler.blocks import board
+from tests.crawler.product import Product
 from tests.crawler.proxy import Proxy
-from tests.crawler.test_board import board
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -21,11 +22,11 @@ def outage(es_url: str):  # type: ignore[no-untyped-def]
     proxy = Proxy(parts.hostname or "127.0.0.1", parts.port or 9200)
     proxy.up()
     yield proxy
-    proxy.down()
+    proxy.close()
 
 
 def test_posts_spool_while_the_store_is_down_and_replay_exactly_once(
-    product, es_url: str, unique_name: str, outage: Proxy
+    product: Product, es_url: str, unique_name: str, outage: Proxy
 ) -> None:
     from store.elasticsearch import ElasticsearchPostStore
 
@@ -45,8 +46,8 @@ def test_posts_spool_while_the_store_is_down_and_replay_exactly_once(
     # A board of 15 messages where 9 is broken: 14 distinct posts to be stored in all.
     for number in range(1, 16):
         product.server.routes[f"/board/thread/{number}.html"] = cut_after(number)
-    site_board.STATE.update(reply_to_3=False, hits_429=1)
-    product.sources(board(product))
+    site_board.STATE.update(hits_429=1)  # no 429: the outage is the point here
+    product.sources(board(product.url))
     env = {
         "YUQING_STORE__BACKEND": "elasticsearch",
         "YUQING_ELASTICSEARCH__URL": outage.url,
