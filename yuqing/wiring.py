@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from analysis.enrich import AnalysisFiles, PostAnalyzer
-from api.database import make_engine, make_session_factory, migrate
-from api.hot_issues.config import segmenter
-from api.hot_issues.job import Job, PassResult
-from api.sources.recorder import DatabaseRunRecorder
 from core.settings import Settings, get_settings
-from store import open_store
-from store.base import PostStore
+
+# The parts are imported where they are built, so that a command loads only what it uses
+# (`yuqing --help` would otherwise import the whole product).
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from analysis.enrich import AnalysisFiles, PostAnalyzer
+    from api.hot_issues.job import Job, PassResult
+    from api.sources.recorder import DatabaseRunRecorder
+    from store.base import PostStore
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +36,23 @@ def command_settings() -> Settings:
 
 
 def store(settings: Settings) -> PostStore:
+    from store import open_store
+
     return open_store(settings)
 
 
 def tracker(settings: Settings) -> sessionmaker[Session]:
     """Sessions on the tracker database, migrated to the newest schema first."""
+    from api.database import make_engine, make_session_factory, migrate
+
     engine = make_engine(settings.database.url)
     migrate(engine)
     return make_session_factory(engine)
 
 
 def analysis_files(settings: Settings) -> AnalysisFiles:
+    from analysis.enrich import AnalysisFiles
+
     data = settings.resolve(settings.data_dir)
     return AnalysisFiles(
         neardup_db=data / "neardup.db",
@@ -56,17 +64,24 @@ def analysis_files(settings: Settings) -> AnalysisFiles:
 
 def analyzer(settings: Settings) -> PostAnalyzer:
     """Per-post analysis with the configured model, vocabulary and near-duplicate index."""
+    from analysis.enrich import PostAnalyzer
+
     return PostAnalyzer(analysis_files(settings))
 
 
 def recorder(settings: Settings) -> DatabaseRunRecorder:
     """Crawl runs and source marks in the tracker database."""
+    from api.sources.recorder import DatabaseRunRecorder
+
     return DatabaseRunRecorder(settings.database.url)
 
 
 def clustering_job(settings: Settings) -> Job:
     """The clustering job on its own store connection and database engine."""
-    return Job(settings, open_store(settings), tracker(settings), segmenter(settings))
+    from api.hot_issues.config import segmenter
+    from api.hot_issues.job import Job
+
+    return Job(settings, store(settings), tracker(settings), segmenter(settings))
 
 
 def run_in_background(settings: Settings, stop: threading.Event) -> threading.Thread:

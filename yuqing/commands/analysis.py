@@ -8,10 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from analysis.sentiment_train import evaluate, train
-from api.database import migrate, session_scope
-from api.hot_issues import service
-from core.timezone import SHANGHAI
 from yuqing import wiring
 
 
@@ -36,6 +32,10 @@ def hot_issues(
     members: Annotated[int, typer.Option(min=0, max=1000, help="Members listed per issue.")] = 50,
 ) -> None:
     """The current hot issues, hottest first, with their members and why they were flagged."""
+    from api.database import migrate, session_scope
+    from api.hot_issues import service
+    from core.timezone import SHANGHAI
+
     settings = wiring.command_settings()
     migrate(settings.database.url)
     with session_scope(settings.database.url) as session:
@@ -79,6 +79,8 @@ def train_sentiment(
     ] = None,
 ) -> None:
     """Retrain SnowNLP's sentiment classifier on labelled texts; sentiment scores then use it."""
+    from analysis.sentiment_train import train
+
     settings = wiring.command_settings()
     report = train(
         file, text_col, label_col, out or settings.resolve(settings.analysis.sentiment_model)
@@ -102,6 +104,8 @@ def eval_sentiment(
     ] = None,
 ) -> None:
     """Accuracy and macro-F1 of the sentiment model on labelled texts (score > 0.5: positive)."""
+    from analysis.sentiment_train import evaluate
+
     settings = wiring.command_settings()
     report = evaluate(file, text_col, label_col, model, in_use=wiring.analyzer(settings).sentiment)
     for line in _skipped_lines(report):

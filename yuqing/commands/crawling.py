@@ -9,10 +9,6 @@ from typing import Annotated
 import typer
 
 from core.errors import YuqingError
-from crawler.runner import crawl as run_crawl
-from crawler.runner import import_rows, pick_sources
-from crawler.sources import load_sources
-from crawler.tabular import read_file
 from yuqing import wiring
 
 
@@ -23,6 +19,9 @@ def crawl(
     all_sources: Annotated[bool, typer.Option("--all", help="Every enabled source.")] = False,
 ) -> None:
     """Crawl sources once each and print a summary line per source."""
+    from crawler.runner import crawl as run_crawl
+    from crawler.sources import load_sources
+
     settings = wiring.command_settings()
     names = list(sources or [])
     if all_sources:
@@ -52,6 +51,9 @@ def import_file(
     source: Annotated[str, typer.Option(help="The source whose column mapping applies.")],
 ) -> None:
     """Import a file through a source's mapping (hotline exports, or posts from another tool)."""
+    from crawler.runner import import_rows, pick_sources
+    from crawler.tabular import read_file
+
     settings = wiring.command_settings()
     (config,) = pick_sources(settings, [source])
     if config.kind != "hotline":

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from core.errors import YuqingError
 from core.settings import Settings
 from yuqing import wiring
-from yuqing.loading import Row, load_posts, read_jsonl
+
+if TYPE_CHECKING:
+    from yuqing.loading import Row
 
 
 def load(
@@ -22,12 +24,16 @@ def load(
     ] = True,
 ) -> None:
     """Load posts from a JSON-lines file; rejected lines are reported and quarantined."""
+    from yuqing.loading import read_jsonl
+
     if not path.is_file():
         raise YuqingError(f"{path} is not a file")
     _load(wiring.command_settings(), read_jsonl(path), path.stem, analyse)
 
 
 def _load(settings: Settings, rows: Iterable[tuple[int, Row]], label: str, analyse: bool) -> None:
+    from yuqing.loading import load_posts
+
     rows = list(rows)
     with typer.progressbar(length=len(rows), label=f"loading {label}") as bar:
         report = load_posts(

@@ -9,10 +9,6 @@ from typing import Annotated, Literal
 
 import typer
 
-from api.auth.service import create_user, list_users
-from api.database import migrate, session_scope
-from api.departments.service import find_by_code
-from api.reports import daily, daily_document, documents, quarterly
 from core.errors import YuqingError
 from yuqing import wiring
 
@@ -25,6 +21,8 @@ def show_config() -> None:
 
 def db_upgrade() -> None:
     """Create or migrate the tracker database to the newest schema."""
+    from api.database import migrate
+
     settings = wiring.command_settings()
     migrate(settings.database.url)
     typer.echo("tracker database is up to date")
@@ -39,6 +37,10 @@ def user_add(
     ] = "",
 ) -> None:
     """Create a user account."""
+    from api.auth.service import create_user
+    from api.database import migrate, session_scope
+    from api.departments.service import find_by_code
+
     settings = wiring.command_settings()
     migrate(settings.database.url)
     with session_scope(settings.database.url) as session:
@@ -60,6 +62,9 @@ def user_add(
 
 def user_list() -> None:
     """List user accounts."""
+    from api.auth.service import list_users
+    from api.database import migrate, session_scope
+
     settings = wiring.command_settings()
     migrate(settings.database.url)
     with session_scope(settings.database.url) as session:
@@ -91,6 +96,9 @@ def report(
     ] = None,
 ) -> None:
     """Write the daily brief or the quarterly bulletin as DOCX and XLSX; print their paths."""
+    from api.database import migrate, session_scope
+    from api.reports import daily, daily_document, documents, quarterly
+
     settings = wiring.command_settings()
     if kind == "daily" and quarter is not None:
         raise YuqingError("--quarter is for the quarterly bulletin")

@@ -6,24 +6,18 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
-from analysis.routing import load_routing_file
-from api.auth.models import Role
-from api.auth.service import create_user, find_by_username
-from api.database import migrate, session_scope
-from api.departments.models import Department
-from api.departments.service import create_department, find_by_code, list_departments
 from core.errors import YuqingError
 from core.settings import Settings
-from crawler.sources import load_sources
 from yuqing import wiring
-from yuqing.commands.serving import serve_app
-from yuqing.demo import tracker
-from yuqing.demo.site import serve as serve_site
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from api.departments.models import Department
 
 DEMO_SITE = ("127.0.0.1", 8100)
 DEMO_USERS = (
@@ -47,6 +41,10 @@ def demo(
     posts arrive as they are analysed; with --no-serve the crawl runs to its end and prints
     one summary line per source.
     """
+    from yuqing.commands.serving import serve_app
+    from yuqing.demo import tracker
+    from yuqing.demo.site import serve as serve_site
+
     settings = wiring.command_settings()
     if settings.env == "production":
         raise YuqingError("the demo creates accounts with known passwords; not in production")
@@ -98,6 +96,8 @@ def _account_notes() -> list[str]:
 
 
 def _demo_sources(settings: Settings) -> list[str]:
+    from crawler.sources import load_sources
+
     names = [
         n
         for n, s in load_sources(settings.crawler.sources_file).items()
@@ -112,6 +112,11 @@ def seed_demo_users(settings: Settings) -> list[str]:
     """Create what is missing of the demo: the departments (from the departments file, if
     there are none yet) and one user per role. Returns a line per account, with its password.
     """
+    from api.auth.models import Role
+    from api.auth.service import create_user, find_by_username
+    from api.database import migrate, session_scope
+    from api.departments.models import Department
+
     migrate(settings.database.url)
     accounts = []
     with session_scope(settings.database.url) as session:
@@ -136,6 +141,9 @@ def seed_demo_users(settings: Settings) -> list[str]:
 
 def _seed_demo_departments(session: Session, settings: Settings) -> None:
     """The departments of the departments file, if there are none yet."""
+    from analysis.routing import load_routing_file
+    from api.departments.service import create_department, list_departments
+
     if list_departments(session=session):
         return
     spec = load_routing_file(settings.analysis.departments_file)
@@ -150,6 +158,8 @@ def _seed_demo_departments(session: Session, settings: Settings) -> None:
 
 
 def _demo_handler_department(session: Session) -> Department:
+    from api.departments.service import find_by_code, list_departments
+
     department = find_by_code(session=session, code=DEMO_HANDLER_DEPARTMENT)
     if department is None:
         existing = list_departments(session=session)
