@@ -88,7 +88,7 @@ def _parse(markup: str) -> lxml.html.HtmlElement | None:
 
 def _trafilatura(markup: str, url: str | None) -> trafilatura.settings.Document | None:
     try:
-        return trafilatura.bare_extraction(
+        found = trafilatura.bare_extraction(
             markup,
             url=url,
             favor_precision=True,
@@ -101,6 +101,8 @@ def _trafilatura(markup: str, url: str | None) -> trafilatura.settings.Document 
         )
     except (ValueError, TypeError, etree.LxmlError):
         return None
+    # A dict comes back only with as_dict=True, which is not asked for.
+    return found if isinstance(found, trafilatura.settings.Document) else None
 
 
 def _meta_value(doc: trafilatura.settings.Document | None, name: str) -> str:

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError, ConflictError
 from core.settings import Settings
-from crawler.context import AnySource, CrawlContext
+from crawler.context import CrawlContext
 from crawler.pipeline import PostWriter, Quarantine
 from crawler.runs import RunRecorder, RunSummary, SourceMarks
-from crawler.sources import load_sources
+from crawler.sources import AnySource, load_sources
 from store import open_store
 from store.base import PostStore
 

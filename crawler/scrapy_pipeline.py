@@ -7,6 +7,8 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from crawler.spiders.base import SourceSpider
+
 
 class PostPipeline:
     """Each spider carries a `CrawlContext`; items go through `CrawlContext.accept`."""
@@ -18,11 +20,16 @@ class PostPipeline:
     def from_crawler(cls, crawler: Crawler) -> PostPipeline:
         return cls(crawler)
 
+    def _spider(self) -> SourceSpider:
+        spider = self.crawler.spider
+        assert isinstance(spider, SourceSpider)  # every spider of ours carries its context
+        return spider
+
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        post = self.crawler.spider.context.accept(dict(item))  # type: ignore[union-attr]
+        post = self._spider().context.accept(dict(item))
         if post is None:
             raise DropItem("quarantined")
         return item
 
     def close_spider(self) -> None:
-        self.crawler.spider.context.writer.flush()  # type: ignore[union-attr]
+        self._spider().context.writer.flush()

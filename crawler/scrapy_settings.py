@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.settings import Settings
-from crawler.context import AnySource
+from crawler.sources import AnySource
 
 RETRY_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
 

@@ -78,7 +78,8 @@ def describe_failure(failure: Failure) -> str:
     response = getattr(failure.value, "response", None)
     if response is not None:
         return f"{url}: HTTP {response.status}"
-    return f"{url}: {failure.getErrorMessage() or failure.type.__name__}"
+    kind = failure.type.__name__ if failure.type is not None else "error"
+    return f"{url}: {failure.getErrorMessage() or kind}"
 
 
 def select_all(node: Selector, expression: str) -> list[Selector]:

@@ -21,7 +21,9 @@ class BoardSpider(SourceSpider):
 
     @property
     def board(self) -> BoardSource:
-        return self.context.source  # type: ignore[return-value]
+        source = self.context.source
+        assert isinstance(source, BoardSource)  # the runner picks the spider by the kind
+        return source
 
     async def start(self) -> AsyncIterator[Request]:
         yield self.request(self.board.start_url, self.parse_list, meta={"page": 1})

@@ -25,7 +25,9 @@ class HotlineSpider(SourceSpider):
 
     @property
     def hotline(self) -> HotlineSource:
-        return self.context.source  # type: ignore[return-value]
+        source = self.context.source
+        assert isinstance(source, HotlineSource)  # the runner picks the spider by the kind
+        return source
 
     async def start(self) -> AsyncIterator[Request]:
         if not self.hotline.url:

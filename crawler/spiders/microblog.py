@@ -26,7 +26,9 @@ class MicroblogSpider(SourceSpider):
 
     @property
     def feed(self) -> MicroblogSource:
-        return self.context.source  # type: ignore[return-value]
+        source = self.context.source
+        assert isinstance(source, MicroblogSource)  # the runner picks the spider by the kind
+        return source
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -36,13 +36,15 @@ class NewsSpider(SourceSpider):
 
     @property
     def source(self) -> NewsSource:
-        return self.context.source  # type: ignore[return-value]
+        source = self.context.source
+        assert isinstance(source, NewsSource)  # the runner picks the spider by the kind
+        return source
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         yield from self.guarded(response, self._read_feed)
 
     def _read_feed(self, response: Response) -> Iterator[Any]:
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         feed = feedparser.parse(response.body, response_headers={"content-type": content_type})
         if not feed.entries and feed.bozo:
             raise ValueError(f"not an RSS or Atom feed: {feed.get('bozo_exception')}")
@@ -84,11 +86,12 @@ class NewsSpider(SourceSpider):
 
     def article_failed(self, failure: Failure) -> Iterator[Any]:
         """The page is gone or forbidden: the entry is still stored, with the feed's text."""
-        request = failure.request  # type: ignore[attr-defined]
-        if failure.check(HttpError):
+        # Scrapy sets the request on the failures it hands to an errback.
+        request: scrapy.Request = failure.request  # type: ignore[attr-defined]
+        if isinstance(failure.value, HttpError):
             status = failure.value.response.status
             self.context.error(f"{request.url}: HTTP {status}, kept the feed's text")
-        elif failure.check(IgnoreRequest):  # robots.txt forbids the page: policy, not an error
+        elif isinstance(failure.value, IgnoreRequest):  # robots.txt forbids it: policy, not error
             log.info("not fetched: %s", request.url)
         else:
             self.failed(failure)
@@ -179,7 +182,8 @@ def _published(entry: Any) -> datetime | None:
             parsed = entry.get(f"{name}_parsed")
             if parsed is None or _NUMERIC_DATE.match(raw):
                 raise ItemRejected(f"bad date {raw!r}: {exc}") from exc
-            return datetime(*parsed[:6], tzinfo=UTC)
+            year, month, day, hour, minute, second = parsed[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     return None
 
 
@@ -202,5 +206,5 @@ def _newest_first(item: dict[str, Any]) -> tuple[int, float]:
 
 
 def _declared_encoding(response: Response) -> str | None:
-    header = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    header = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
     return http_content_type_encoding(header) or html_body_declared_encoding(response.body)
