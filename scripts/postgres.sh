@@ -51,6 +51,8 @@ DO \$\$ BEGIN
     CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD' CREATEDB;
   END IF;
 END \$\$;
+-- The tests drop their databases WITH (FORCE); an autovacuum worker may hold one.
+GRANT pg_signal_backend TO $PG_USER;
 SQL
   for db in yuqing yuqing_test; do
     if ! as_postgres psql -p "$PG_PORT" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -84,7 +86,7 @@ def tracker_url(request: pytest.FixtureRequest, tmp_path, unique_name: str) -> I
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tracker.db'}"
         return
-    import sqlalchemy as sa
+
     from sqlalchemy.engine import make_url
 
     server_url = request.getfixturevalue("postgres_url")
@@ -94,9 +96,23 @@ def tracker_url(request: pytest.FixtureRequest, tmp_path, unique_name: str) -> I
     try:
         yield make_url(server_url).set(database=unique_name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{unique_name}" WITH (FORCE)')
+        _drop_database(admin, unique_name)
         admin.dispose()
+
+
+def _drop_database(admin: sa.Engine, name: str, attempts: int = 5) -> None:
+    """DROP DATABASE ... WITH (FORCE), again after a pause if a backend of another role (an
+    autovacuum worker that just started on it) holds it: that one cannot be terminated
+    without pg_signal_backend, and it finishes within moments."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.DBAPIError:
+            if attempt == attempts:
+                raise
+            time.sleep(0.5 * attempt)
 
 
 @pytest.fixture
