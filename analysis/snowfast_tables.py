@@ -36,19 +36,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib.util
-import json
 import logging
 import marshal
-import mmap
-import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from math import log
 from pathlib import Path
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict, cast
 
 import numpy as np
+
+from analysis.snowfast_cache import default_cache_dir, read_arrays, write_arrays, write_atomic
 
 FORMAT = 9
 TAGS = ("b", "m", "e", "s")
@@ -58,7 +56,6 @@ NCH = 0x9FA5 - LO + 1
 _SEG_FILES = ("seg/seg.marshal",)
 _STOP_FILE = "normal/stopwords.txt"
 _SENTI_FILE = "sentiment/sentiment.marshal"
-_MAGIC = b"SNOWFAST"
 _INF = float("-inf")
 logger = logging.getLogger(__name__)
 
@@ -280,87 +277,23 @@ def build_seg(pkg: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def default_cache_dir() -> Path:
-    """Where the tables are cached when the caller names no directory (the product passes its
-    configured `cache_dir`): a folder in the system's temporary directory."""
-    return Path(tempfile.gettempdir()) / "yuqing-cache"
-
-
-def _write_atomic(path: Path, chunks: Iterable[bytes]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _write_arrays(path: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
-    """MAGIC, header length (8 bytes), JSON header, then each array at a 64-byte boundary."""
-    specs = {}
-    pos = 0
-    for name, a in arrays.items():
-        a = np.ascontiguousarray(a)
-        arrays[name] = a
-        specs[name] = [a.dtype.str, list(a.shape), pos]
-        pos += -(-a.nbytes // 64) * 64
-    header = json.dumps({"key": key, "arrays": specs}).encode()
-    start = -(-(len(_MAGIC) + 8 + len(header)) // 64) * 64
-    head = _MAGIC + len(header).to_bytes(8, "little") + header
-    chunks = [head.ljust(start, b"\0")]
-    for a in arrays.values():
-        chunks.append(a.tobytes())
-        chunks.append(b"\0" * (-(-a.nbytes // 64) * 64 - a.nbytes))
-    _write_atomic(path, chunks)
-
-
-def _read_arrays(path: Path, key: str) -> dict[str, np.ndarray] | None:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(len(_MAGIC) + 8)
-            if head[: len(_MAGIC)] != _MAGIC:
-                return None
-            size = int.from_bytes(head[len(_MAGIC) :], "little")
-            header = json.loads(f.read(size))
-            if header.get("key") != key:
-                return None
-            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return None
-    start = -(-(len(_MAGIC) + 8 + size) // 64) * 64
-    out = {}
-    try:
-        for name, (dtype, shape, pos) in header["arrays"].items():
-            dt = np.dtype(dtype)
-            count = int(np.prod(shape)) if shape else 1
-            a = np.frombuffer(mm, dtype=dt, count=count, offset=start + pos)
-            out[name] = a.reshape(shape)
-    except (ValueError, TypeError, KeyError):
-        return None
-    return out
-
-
 def load_seg(rebuild: bool = False, directory: Path | None = None) -> dict[str, np.ndarray]:
     """The segmentation tables: mapped from the cache, or built and cached when missing or stale."""
     pkg = package_dir()
     key = seg_cache_key(pkg)
     path = (directory or default_cache_dir()) / "snowfast_seg.bin"
     if not rebuild:
-        data = _read_arrays(path, key)
+        data = read_arrays(path, key)
         if data is not None:
             return data
     built = build_seg(pkg)
     try:
-        _write_arrays(path, key, dict(built))
+        write_arrays(path, key, dict(built))
         (path.parent / "snowfast_tables.marshal").unlink(missing_ok=True)  # the former format
     except OSError as exc:  # a read-only cache directory: keep the tables in memory
         logger.warning("cannot write %s (%s); the tables are rebuilt in every process", path, exc)
         return built
-    return _read_arrays(path, key) or built
+    return read_arrays(path, key) or built
 
 
 def read_stop_words() -> list[str]:
@@ -425,7 +358,7 @@ def load_bayes(model_file: Path, key: str, directory: Path | None = None) -> Bay
     data["key"] = key
     try:
         blob = marshal.dumps(data)  # type: ignore[arg-type]  # TypedDict is a dict at run time
-        _write_atomic(path, [blob])
+        write_atomic(path, [blob])
     except OSError as exc:
         logger.warning("cannot write %s (%s)", path, exc)
     return data

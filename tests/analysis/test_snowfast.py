@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis import snowfast, snowfast_tables, snowfast_viterbi
+from analysis import snowfast, snowfast_cache, snowfast_tables, snowfast_viterbi
 from tests.factories import PHRASES, varied_texts
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,14 +119,14 @@ def test_seg_cache_round_trip_and_rebuild(tmp_path, monkeypatch):
         "d": np.zeros(0, dtype=np.uint8),
     }
     path = tmp_path / "x.bin"
-    snowfast_tables._write_arrays(path, "k1", dict(arrays))
-    back = snowfast_tables._read_arrays(path, "k1")
+    snowfast_cache.write_arrays(path, "k1", dict(arrays))
+    back = snowfast_cache.read_arrays(path, "k1")
     assert back.keys() == arrays.keys()
     for name, a in arrays.items():
         assert back[name].dtype == a.dtype and np.array_equal(back[name], a)
-    assert snowfast_tables._read_arrays(path, "k2") is None  # another key: stale
+    assert snowfast_cache.read_arrays(path, "k2") is None  # another key: stale
     path.write_bytes(b"garbage")
-    assert snowfast_tables._read_arrays(path, "k1") is None
+    assert snowfast_cache.read_arrays(path, "k1") is None
 
     # a missing or stale cache is built and written; a current one is only read
     calls = []
@@ -137,8 +137,8 @@ def test_seg_cache_round_trip_and_rebuild(tmp_path, monkeypatch):
     assert np.array_equal(snowfast_tables.load_seg(directory=tmp_path)["x"], np.ones(3))
     assert len(calls) == 1
     cached = tmp_path / "snowfast_seg.bin"
-    stale = snowfast_tables._read_arrays(cached, snowfast_tables.seg_cache_key(calls[0]))
-    snowfast_tables._write_arrays(cached, "other key", dict(stale))
+    stale = snowfast_cache.read_arrays(cached, snowfast_tables.seg_cache_key(calls[0]))
+    snowfast_cache.write_arrays(cached, "other key", dict(stale))
     snowfast_tables.load_seg(directory=tmp_path)
     assert len(calls) == 2
 
