@@ -20,7 +20,8 @@ OFFLINE = "http://127.0.0.1:9"
 FAST: dict[str, Any] = {
     "download_delay": 0,
     "retries": 2,
-    "timeout_seconds": 5,
+    # Long enough that a loaded machine never times a page out into a retry (hits are counted).
+    "timeout_seconds": 30,
     "obey_robots": False,
 }
 

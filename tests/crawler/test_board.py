@@ -34,7 +34,7 @@ def test_a_list_page_asks_for_each_message_and_the_next_page(bench: Bench) -> No
     assert requests[-1].meta["page"] == 2
     # Every request carries the source's politeness.
     for request in requests:
-        assert request.meta["download_timeout"] == 5
+        assert request.meta["download_timeout"] == 30
         assert request.meta["max_retry_times"] == 2
         assert request.meta["dont_obey_robotstxt"] is True
     # The last page has no next link: messages 5..1 and nothing more.

@@ -28,10 +28,10 @@ def test_sources_on_one_host_share_a_slot_with_the_stricter_settings() -> None:
 def test_the_process_settings_take_the_sources_bounds(tmp_path: Path) -> None:
     sources = [
         source(news("http://a.city.test", "a", "/rss.xml", download_delay=1.5, retries=4)),
-        source(board("http://b.city.test", "b", download_delay=0.25, timeout_seconds=12)),
+        source(board("http://b.city.test", "b", download_delay=0.25, timeout_seconds=45)),
     ]
     options = scrapy_settings(bench_settings(tmp_path), sources)
     assert options["AUTOTHROTTLE_START_DELAY"] == 0.25
-    assert (options["RETRY_TIMES"], options["DOWNLOAD_TIMEOUT"]) == (4, 12)
+    assert (options["RETRY_TIMES"], options["DOWNLOAD_TIMEOUT"]) == (4, 45)
     assert 429 in options["RETRY_HTTP_CODES"] and options["ROBOTSTXT_OBEY"] is True
     assert set(options["DOWNLOAD_SLOTS"]) == {"a.city.test", "b.city.test"}
