@@ -79,6 +79,56 @@ def test_upgrade_head_creates_every_table_and_downgrade_removes_them(db_url: str
         engine.dispose()
 
 
+def test_the_outbox_migration_carries_alerts_and_promotions_over_and_back(db_url: str) -> None:
+    """0007 on a database with data: each alert becomes a notification (its deliveries with
+    it) and a hot-issue alert record; a hot issue linked to an issue counts as promoted into
+    it. The downgrade puts the alerts back."""
+    migrate(db_url, revision="0006")
+    engine = make_engine(db_url)
+    at = "2025-03-10 09:00:00+00"
+    statements = [
+        "INSERT INTO tracked_issues (id, title, summary, severity, status, created_at,"
+        f" updated_at, detected_at, tags, version) VALUES (7, '停水', '', 'general', 'new', '{at}',"
+        f" '{at}', '{at}', '[]', 1)",
+        "INSERT INTO hot_issues (id, status, active, title, keywords, centroid, as_of,"
+        " first_seen, last_seen, size, score, urgent, signals, explanation, stats,"
+        f" flag_explanation, curated, updated_at) VALUES (3, 'promoted', true, '望潮苑停水',"
+        f" '[]', '{{}}', '{at}', '{at}', '{at}', 12, 72.5, false, '[]', '[\"突发\"]', '{{}}',"
+        f" '[]', true, '{at}')",
+        "INSERT INTO issue_links (id, issue_id, kind, ref, created_at)"
+        f" VALUES (1, 7, 'hot_issue', '3', '{at}')",
+        "INSERT INTO alerts (id, hot_issue_id, level, score, title, explanation, created_at,"
+        f" status, due_at, passes, last_error) VALUES (5, 3, 'urgent', 72.5, '望潮苑停水',"
+        f" '[\"突发\"]', '{at}', 'failed', '{at}', 2, 'hook: HTTP 500')",
+        "INSERT INTO alert_deliveries (id, alert_id, channel, ok, attempts, error, finished_at)"
+        f" VALUES (1, 5, 'hook', false, 3, 'HTTP 500', '{at}')",
+    ]
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+        migrate(db_url)
+        with engine.connect() as conn:
+            notification = conn.execute(sa.text("SELECT * FROM notifications")).mappings().one()
+            assert (notification["id"], notification["kind"], notification["subject_id"]) == (
+                5, "hot_issue", 3,
+            )  # fmt: skip
+            assert (notification["status"], notification["passes"]) == ("failed", 2)
+            assert notification["last_error"] == "hook: HTTP 500"
+            record = conn.execute(sa.text("SELECT * FROM hot_issue_alerts")).mappings().one()
+            assert (record["hot_issue_id"], record["notification_id"]) == (3, 5)
+            delivery = conn.execute(sa.text("SELECT * FROM notification_deliveries")).one()
+            assert (delivery.notification_id, delivery.channel, delivery.ok) == (5, "hook", False)
+            assert conn.execute(sa.text("SELECT issue_id FROM hot_issues")).scalar() == 7
+        downgrade(db_url, revision="0006")
+        with engine.connect() as conn:
+            alert = conn.execute(sa.text("SELECT * FROM alerts")).mappings().one()
+            assert (alert["id"], alert["hot_issue_id"], alert["status"]) == (5, 3, "failed")
+            assert conn.execute(sa.text("SELECT count(*) FROM alert_deliveries")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
 def test_the_migrations_build_exactly_what_the_models_declare(engine: sa.Engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
