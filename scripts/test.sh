@@ -5,7 +5,7 @@
 #   PostgreSQL   Debian's package (the tracker on PostgreSQL)
 #   Elasticsearch  its test distribution from Maven Central (the post store at scale)
 #
-# Missing packages are installed when running as root (one apt-get for both); Elasticsearch
+# Missing packages are installed when running as root (after one apt-get update); Elasticsearch
 # starts in the background meanwhile. An engine that cannot be had (no root, no package) is
 # reported, and its tests are skipped with one line per group at the end, naming the command
 # that brings it. With CI=true a missing engine fails the run instead.
@@ -41,10 +41,18 @@ if ((${#packages[@]})); then
     if is_root && command -v apt-get >/dev/null 2>&1; then
         say "installing ${packages[*]} from Debian's packages"
         export DEBIAN_FRONTEND=noninteractive
-        if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
-            "${packages[@]}"; } >"$LOGS/apt.log" 2>&1; then
-            say "apt-get failed; see var/test-engines/apt.log"
-        fi
+        # Chromium without its recommends (no desktop), PostgreSQL with them, as
+        # scripts/chromium.sh and scripts/postgres.sh install them.
+        {
+            apt-get update -qq
+            for package in "${packages[@]}"; do
+                if [[ "$package" == chromium ]]; then
+                    apt-get install -y -qq --no-install-recommends chromium
+                else
+                    apt-get install -y -qq "$package"
+                fi
+            done
+        } >"$LOGS/apt.log" 2>&1 || say "apt-get failed; see var/test-engines/apt.log"
     else
         say "not root: cannot install ${packages[*]}"
     fi
