@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,14 +18,24 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from core.credentials import (
+    kept_secret,
+    make_secret_key,
+    password_weakness,
+    secret_key_weakness,
+)
 from core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"
 
-# Secrets that ship with the code. Production refuses to start with any of them.
+# Secrets that earlier versions shipped as defaults. Anyone can read them in the code, so every
+# mode refuses them.
 DEFAULT_SECRET_KEY = "dev-only-secret-change-me"
 DEFAULT_ADMIN_PASSWORD = "admin-dev-password"
+# Where secrets nobody configured are kept once made, in the data directory (`core.credentials`).
+SECRET_KEY_FILE = "secret_key"
+ADMIN_PASSWORD_FILE = "admin_password"
 
 
 class StoreSettings(BaseModel):
@@ -63,10 +73,19 @@ class ApiSettings(BaseModel):
     token_minutes: int = 8 * 60
     # Server processes for `yuqing serve`; 0 is one per CPU core.
     workers: int = Field(default=0, ge=0, le=64)
-    # Requests each process works on at once (the rest wait their turn in the event loop).
+    # Reads each process works on at once (the rest wait their turn in the event loop), and
+    # one write besides.
     # Python runs one thread at a time: beyond a few, threads only fight over the interpreter
     # lock, and every request gets slower (measured by bench/api.py).
     threads: int = Field(default=2, ge=1, le=200)
+    # Reverse proxies in front of the server (addresses or networks, e.g. ["10.0.0.0/8"]): a
+    # request from one of them that says `X-Forwarded-Proto: https` came over HTTPS, so the
+    # pages' sign-in cookie is marked Secure. Nobody else's X-Forwarded-Proto counts.
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    # Leaders' figures (department metrics, the quarterly ranking) are computed again after a
+    # change to the tracker, but not more often than this: while the office keeps writing,
+    # they are at most this many seconds behind, instead of costing every reader a computation.
+    figures_settle_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
 class CrawlerSettings(BaseModel):
@@ -179,8 +198,12 @@ class Settings(BaseSettings):
     )
 
     env: Literal["development", "test", "production"] = "development"
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
-    admin_password: SecretStr = SecretStr(DEFAULT_ADMIN_PASSWORD)
+    # Signs tokens and CSRF tokens. Unset (empty), it is the one made on first start and kept
+    # in SECRET_KEY_FILE of the data directory, which every process reads.
+    secret_key: SecretStr = SecretStr("")
+    # The password of the `admin` account created on first start. Unset, that account gets a
+    # random one, kept in ADMIN_PASSWORD_FILE of the data directory (`api.auth.service`).
+    admin_password: SecretStr | None = None
     data_dir: Path = Path("var")
     # Derived data that can be rebuilt at any time (e.g. compact model tables).
     cache_dir: Path = Path("var/cache")
@@ -215,23 +238,46 @@ class Settings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _refuse_default_secrets_in_production(self) -> Settings:
+    def _secrets_nobody_else_knows(self) -> Settings:
+        """Make the secret key on first start if none is configured; refuse the secrets the
+        code once shipped in every mode, and in production secrets that are easy to guess."""
+        if not self.secret_key.get_secret_value():
+            made = kept_secret(self.secret_file(SECRET_KEY_FILE), make_secret_key)
+            self.secret_key = SecretStr(made)
+        key = self.secret_key.get_secret_value()
+        password = self.admin_password.get_secret_value() if self.admin_password else ""
+        shipped = [
+            name
+            for name, value, default in (
+                ("YUQING_SECRET_KEY", key, DEFAULT_SECRET_KEY),
+                ("YUQING_ADMIN_PASSWORD", password, DEFAULT_ADMIN_PASSWORD),
+            )
+            if value == default
+        ]
+        if shipped:
+            raise ValueError(
+                "every mode refuses the shipped default for "
+                + ", ".join(shipped)
+                + ": anyone can read it in the code; leave it unset to have a random one made"
+                " in the data directory, or set one of your own"
+            )
         if self.env != "production":
             return self
-        defaults = []
-        if self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
-            defaults.append("YUQING_SECRET_KEY")
-        if self.admin_password.get_secret_value() == DEFAULT_ADMIN_PASSWORD:
-            defaults.append("YUQING_ADMIN_PASSWORD")
-        if defaults:
-            raise ValueError(
-                "production mode refuses the shipped default for "
-                + ", ".join(defaults)
-                + "; set a secret of your own"
+        problems = []
+        if reason := secret_key_weakness(key, published=DEFAULT_SECRET_KEY):
+            problems.append(
+                f"YUQING_SECRET_KEY {reason} (leave it unset to have one made, or use e.g."
+                " `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
             )
-        if len(self.secret_key.get_secret_value()) < 32:
-            raise ValueError("production mode needs YUQING_SECRET_KEY of at least 32 characters")
+        if password and (reason := password_weakness(password)):
+            problems.append(f"YUQING_ADMIN_PASSWORD {reason}")
+        if problems:
+            raise ValueError("production mode refuses a weak secret: " + "; ".join(problems))
         return self
+
+    def secret_file(self, name: str) -> Path:
+        """Where a secret made on first start is kept: `name` in the data directory."""
+        return self.resolve(self.data_dir) / name
 
     def resolve(self, path: Path) -> Path:
         """A configured path, relative paths taken from the project root."""

@@ -7,6 +7,7 @@ another role gets a 403 page in Chinese; a record the user may not see is a 404 
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
@@ -28,8 +29,9 @@ from api.auth.cookies import (
     nonce_ok,
 )
 from api.auth.models import Role, User
-from api.deps import SessionDep, SettingsDep, active_user
+from api.deps import ReadSessionDep, SessionDep, SettingsDep, active_user
 from core.errors import AuthError, PageError, RateLimited
+from core.settings import Settings
 from dashboards.templating import ROLE_LABELS, Viewer, render
 
 router = APIRouter()
@@ -73,18 +75,35 @@ async def handle_page_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def over_https(request: Request, settings: Settings) -> bool:
+    """Whether the browser reached the server over HTTPS: directly, or through a reverse proxy
+    named in `api.trusted_proxies` that says so in X-Forwarded-Proto (the cookies are then
+    Secure). A proxy on the server's own host may already have made the scheme https, since
+    uvicorn trusts its local X-Forwarded-Proto."""
+    if request.url.scheme == "https":
+        return True
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    if proto != "https" or request.client is None:
+        return False
+    try:
+        peer = ipaddress.ip_address(request.client.host)
+    except ValueError:
+        return False
+    return any(peer in network for network in settings.api.trusted_proxies)
+
+
 def _path_with_query(request: Request) -> str:
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")
 
 
-def _session_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
+def _session_user(request: Request, session: ReadSessionDep, settings: SettingsDep) -> User:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise PageError(401)
     try:
-        user_id = auth_service.decode_access_token(token, settings=settings)
-        user = active_user(request, session, user_id)
+        claims = auth_service.decode_access_token(token, settings=settings)
+        user = active_user(request, session, claims.user_id, claims=claims)
     except AuthError as exc:
         raise PageError(401) from exc
     request.state.csrf_token = csrf_token_for(token, settings)
@@ -120,7 +139,13 @@ def home(request: Request, session: SessionDep, settings: SettingsDep) -> Respon
 
 
 def _login_page(
-    request: Request, *, error: str = "", username: str = "", next_url: str = "", status: int = 200
+    request: Request,
+    settings: Settings,
+    *,
+    error: str = "",
+    username: str = "",
+    next_url: str = "",
+    status: int = 200,
 ) -> HTMLResponse:
     nonce = request.cookies.get(LOGIN_COOKIE) or new_login_nonce()
     response = render(
@@ -129,9 +154,8 @@ def _login_page(
         {"error": error, "username": username, "next": next_url, "nonce": nonce},
         status_code=status,
     )
-    response.set_cookie(
-        LOGIN_COOKIE, nonce, **cookie_options(secure=request.url.scheme == "https", max_age=3600)
-    )
+    secure = over_https(request, settings)
+    response.set_cookie(LOGIN_COOKIE, nonce, **cookie_options(secure=secure, max_age=3600))
     return response
 
 
@@ -143,8 +167,8 @@ def _safe_next(next_url: str | None) -> str:
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "") -> HTMLResponse:
-    return _login_page(request, next_url=_safe_next(next))
+def login_form(request: Request, settings: SettingsDep, next: str = "") -> HTMLResponse:
+    return _login_page(request, settings, next_url=_safe_next(next))
 
 
 @router.post("/login")
@@ -163,35 +187,47 @@ def login(
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not nonce_ok(nonce, csrf_token):
         return _login_page(
-            request, error="页面已过期，请重新登录。", username=name, next_url=next_url, status=403
+            request,
+            settings,
+            error="页面已过期，请重新登录。",
+            username=name,
+            next_url=next_url,
+            status=403,
         )
     ip = audit.client_ip(request.scope)
     actor = audit.Actor(user_id=None, name=name[:64] or None)
     try:
-        throttle.check(session=session, username=name, ip=ip)
+        attempt = throttle.claim(session=session, username=name, ip=ip)
     except RateLimited as exc:
         _audit_sign_in(session, request, actor, 429)
         session.commit()
         minutes = max(1, -(-exc.retry_after // 60))
         return _login_page(
             request,
+            settings,
             error=f"登录失败次数过多，请 {minutes} 分钟后再试。",
             username=name,
             next_url=next_url,
             status=429,
         )
+    session.commit()  # counted (as a failure until it succeeds) before the slow password check
     user = auth_service.authenticate(session=session, username=name, password=password)
-    throttle.record(session=session, username=name, ip=ip, ok=user is not None)
     if user is None:
         _audit_sign_in(session, request, actor, 401)
-        session.commit()  # the failure must stay counted
+        session.commit()
         return _login_page(
-            request, error="用户名或密码错误。", username=name, next_url=next_url, status=401
+            request,
+            settings,
+            error="用户名或密码错误。",
+            username=name,
+            next_url=next_url,
+            status=401,
         )
+    throttle.succeeded(session=session, attempt=attempt)
     _audit_sign_in(session, request, audit.Actor(user_id=user.id, name=user.username), 303)
     token = auth_service.create_access_token(user=user, settings=settings)
     response = RedirectResponse(next_url or HOME[user.role], status_code=303)
-    secure = request.url.scheme == "https"
+    secure = over_https(request, settings)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -226,6 +262,8 @@ def logout(
     token = request.cookies.get(SESSION_COOKIE, "")
     if not csrf_ok(token, csrf_token, settings):
         raise page_error(403, "页面已过期，请刷新后再退出。", user)
+    # Deleting the cookie forgets it in this browser only: the session itself ends, everywhere.
+    auth_service.end_sessions(session=session, user_id=user.id)
     audit.record(
         session=session,
         actor=audit.Actor(user_id=user.id, name=user.username),

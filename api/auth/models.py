@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -30,6 +31,10 @@ def _enum_values(enum: type[StrEnum]) -> list[str]:
     return [member.value for member in enum]
 
 
+def new_session_stamp() -> str:
+    return secrets.token_hex(16)
+
+
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
@@ -46,6 +51,10 @@ class User(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Every access token carries the stamp its user had when it was issued, and counts only
+    # while the user still has it. Signing out draws a new one, which ends every session at
+    # once; an account that takes a deleted one's id has a stamp of its own.
+    session_stamp: Mapped[str] = mapped_column(String(32), default=new_session_stamp)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r} {self.role}>"
@@ -88,6 +97,18 @@ class LoginAttempt(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class LoginLock(Base):
+    """A row per username (``name:…``) and per client address (``ip:…``) that signs in, locked
+    while an attempt is checked and counted (`api.auth.throttle`), so that parallel attempts
+    are counted one after another."""
+
+    __tablename__ = "login_locks"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # The last attempt that took the lock.
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class UserCreate(BaseModel):

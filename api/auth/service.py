@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Role, User
+from api.auth.models import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    Role,
+    User,
+    new_session_stamp,
+)
 from api.departments.models import Department
+from core.credentials import kept_secret, make_password
 from core.errors import AuthError, ConfigError, ConflictError, InputError, NotFoundError
-from core.settings import Settings
+from core.settings import ADMIN_PASSWORD_FILE, Settings
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +129,9 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
 
 
 def ensure_admin(*, session: Session, settings: Settings) -> User | None:
-    """Create the `admin` user from settings if no admin exists, so a fresh install can sign in.
+    """Create the `admin` user if no admin exists, so a fresh install can sign in: with the
+    configured admin password, else with one made for it and kept in the data directory (the
+    log says where).
 
     Returns the new user, or None when nothing was created.
     """
@@ -132,17 +143,51 @@ def ensure_admin(*, session: Session, settings: Settings) -> User | None:
             ADMIN_USERNAME,
         )
         return None
+    password = settings.admin_password.get_secret_value() if settings.admin_password else ""
+    # Several server processes may get here at once: they all read back one kept password.
+    kept = None if password else settings.secret_file(ADMIN_PASSWORD_FILE)
+    if kept is not None:
+        password = kept_secret(kept, make_password)
     try:
         user = create_user(
-            session=session,
-            username=ADMIN_USERNAME,
-            password=settings.admin_password.get_secret_value(),
-            role=Role.ADMIN,
+            session=session, username=ADMIN_USERNAME, password=password, role=Role.ADMIN
         )
     except InputError as exc:
         raise ConfigError(f"admin_password is not usable: {exc}") from exc
-    log.info("created the user %r with the configured admin password", ADMIN_USERNAME)
+    if kept is None:
+        log.info("created the user %r with the configured admin password", ADMIN_USERNAME)
+    else:
+        log.warning(
+            "created the user %r with a random password, kept in %s (readable by this account"
+            " only); YUQING_ADMIN_PASSWORD sets one instead",
+            ADMIN_USERNAME,
+            kept,
+        )
     return user
+
+
+def end_sessions(*, session: Session, user_id: int) -> None:
+    """Revoke every access token (bearer or sign-in cookie) issued to the user so far; the API
+    tokens of `api.auth.tokens` are revoked one by one. Whatever changes a user's password must
+    call this too. (An UPDATE, not a change to a loaded `User`: authentication loads the user
+    in a session that only reads.)"""
+    session.execute(
+        update(User).where(User.id == user_id).values(session_stamp=new_session_stamp())
+    )
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a valid access token says: whose it is, and the session stamp that user had when
+    it was issued."""
+
+    user_id: int
+    stamp: str
+
+    def current_for(self, user: User) -> bool:
+        """Whether the token still counts for `user`: no sign-out since it was issued, and not
+        an account that took the id of a deleted one."""
+        return user.id == self.user_id and hmac.compare_digest(user.session_stamp, self.stamp)
 
 
 def create_access_token(*, user: User, settings: Settings, now: datetime | None = None) -> str:
@@ -150,14 +195,16 @@ def create_access_token(*, user: User, settings: Settings, now: datetime | None 
     claims = {
         "sub": str(user.id),
         "role": user.role.value,
+        "stamp": user.session_stamp,
         "iat": issued,
         "exp": issued + timedelta(minutes=settings.api.token_minutes),
     }
     return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=TOKEN_ALGORITHM)
 
 
-def decode_access_token(token: str, *, settings: Settings) -> int:
-    """The user id a valid token was issued to; `AuthError` for any other token."""
+def decode_access_token(token: str, *, settings: Settings) -> AccessClaims:
+    """Whose a validly signed, unexpired token is; `AuthError` for any other token. Whether
+    the session it stands for is still on is `AccessClaims.current_for` the user."""
     try:
         claims = jwt.decode(
             token,
@@ -165,11 +212,11 @@ def decode_access_token(token: str, *, settings: Settings) -> int:
             algorithms=[TOKEN_ALGORITHM],
             options={"require": ["exp", "iat", "sub"]},
         )
+        stamp = claims.get("stamp")  # checked here, so that an old token is told it expired
+        if not isinstance(stamp, str):
+            raise ValueError("no session stamp")
+        return AccessClaims(user_id=int(claims["sub"]), stamp=stamp)
     except jwt.ExpiredSignatureError as exc:
         raise AuthError("the token has expired; sign in again") from exc
-    except jwt.InvalidTokenError as exc:
-        raise AuthError("the token is not valid; sign in again") from exc
-    try:
-        return int(claims["sub"])
-    except (TypeError, ValueError) as exc:
+    except (jwt.InvalidTokenError, TypeError, ValueError) as exc:
         raise AuthError("the token is not valid; sign in again") from exc

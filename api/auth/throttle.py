@@ -7,6 +7,13 @@ higher because an office's staff may share one address, and which a success does
 (else one valid account would let its owner guess other accounts' passwords without limit).
 A refused attempt is not checked and not counted, so a locked-out person is let in again on
 time even if they keep trying.
+
+Checking and counting are one step (`claim`): an attempt locks a row for its username and one
+for its address (`LoginLock`), checks, and records itself as a failure until it succeeds; the
+caller commits at once, which frees the rows before the slow password check. Parallel attempts
+therefore take their turns, and of many sent at once exactly the limit are checked: the rows
+are locked by an upsert, which on PostgreSQL locks that row and on SQLite takes the database's
+write lock.
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from api.auth.models import LoginAttempt
+from api.auth.models import LoginAttempt, LoginLock
 from api.database import utcnow
 from core.errors import RateLimited
 
@@ -28,11 +36,47 @@ FAILURE_WINDOW = timedelta(minutes=15)
 USERNAME_LENGTH = 64  # as stored; longer attempts are cut, they cannot be a real username
 
 
-def check(*, session: Session, username: str, ip: str | None, now: datetime | None = None) -> None:
-    """Raise `RateLimited` if this username or this address has failed too often lately."""
-    now = now or utcnow()
-    since = now - FAILURE_WINDOW
+def claim(
+    *, session: Session, username: str, ip: str | None, now: datetime | None = None
+) -> LoginAttempt:
+    """Check and count one sign-in attempt as one step: `RateLimited` if this username or this
+    address has failed too often lately, else the attempt, recorded as failed until
+    `succeeded` says otherwise. Commit right after, before checking the password."""
     name = username[:USERNAME_LENGTH]
+    _lock(session, f"name:{name}")
+    if ip is not None:
+        _lock(session, f"ip:{ip}")
+    # After the locks: an attempt that waited for another one comes after it in time too.
+    now = now or utcnow()
+    _check(session, name, ip, now)
+    attempt = LoginAttempt(username=name, ip=ip, ok=False, at=now)
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def succeeded(*, session: Session, attempt: LoginAttempt) -> None:
+    """The claimed attempt signed in: it no longer counts as a failure, and starts the
+    username's count afresh."""
+    attempt.ok = True
+    session.flush()
+
+
+def _lock(session: Session, key: str) -> None:
+    """Lock the row of `key` until the transaction ends, creating it if need be."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(LoginLock).values(key=key, at=utcnow())
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[LoginLock.key], set_={"at": statement.excluded.at}
+        )
+    )
+
+
+def _check(session: Session, name: str, ip: str | None, now: datetime) -> None:
+    """Raise `RateLimited` if this username or this address has failed too often lately."""
+    since = now - FAILURE_WINDOW
     last_success = session.scalar(
         select(func.max(LoginAttempt.at)).where(
             LoginAttempt.username == name, LoginAttempt.ok.is_(True)
@@ -56,13 +100,6 @@ def check(*, session: Session, username: str, ip: str | None, now: datetime | No
             f"too many failed sign-ins from this address; try again in {_minutes(wait)}",
             retry_after=wait,
         )
-
-
-def record(
-    *, session: Session, username: str, ip: str | None, ok: bool, now: datetime | None = None
-) -> None:
-    session.add(LoginAttempt(username=username[:USERNAME_LENGTH], ip=ip, ok=ok, at=now or utcnow()))
-    session.flush()
 
 
 def _wait(

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.auth.models import ApiToken, Role, User
@@ -24,6 +24,8 @@ PREFIX_BYTES = 4  # eight hex characters
 SECRET_BYTES = 32
 # Saving the time of use on every request would turn every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Where authentication leaves the id of an API token whose time of use is to be saved.
+TOUCH_KEY = "api_token_touch"
 
 
 def is_api_token(bearer: str) -> bool:
@@ -75,9 +77,20 @@ def authenticate(*, session: Session, token: str, now: datetime | None = None) -
         raise AuthError(
             f"the API token {row.prefix} expired at {row.expires_at:%Y-%m-%d %H:%M} UTC"
         )
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        row.last_used_at = now
     return row
+
+
+def needs_touch(row: ApiToken, now: datetime | None = None) -> bool:
+    """Whether the token's time of use is older than the resolution it is kept at."""
+    now = now or utcnow()
+    return row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION
+
+
+def touch(*, session: Session, token_id: int, now: datetime | None = None) -> None:
+    """Note that the token was used now (authentication reads; this is the write)."""
+    session.execute(
+        update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now or utcnow())
+    )
 
 
 def list_tokens(*, session: Session, user_id: int | None = None) -> list[ApiToken]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.audit import service as audit
@@ -43,16 +43,34 @@ def sign_in(
     username = service.normalize_username(form.username)
     ip = audit.client_ip(request.scope)
     audit.note_actor(request.state, user_id=None, name=username)
-    throttle.check(session=session, username=username, ip=ip)
+    attempt = throttle.claim(session=session, username=username, ip=ip)
+    # Counted (as a failure until it succeeds) before the slow password check, so that the
+    # refusal below, which rolls the request's session back, leaves it counted.
+    session.commit()
     user = service.authenticate(session=session, username=username, password=form.password)
-    throttle.record(session=session, username=username, ip=ip, ok=user is not None)
     if user is None:
-        # The refusal rolls the request's session back; the failure must stay counted.
-        session.commit()
         raise AuthError("wrong username or password")
+    throttle.succeeded(session=session, attempt=attempt)
     audit.note_actor(request.state, user_id=user.id, name=user.username)
     token = service.create_access_token(user=user, settings=settings)
     return TokenRead(access_token=token, role=user.role)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={400: {"description": "an API token is revoked on its own"}},
+)
+def sign_out(user: CurrentUser, session: SessionDep, request: Request) -> Response:
+    """End every session of yours: each bearer token and sign-in cookie issued to you so far
+    stops working. API tokens are revoked one by one, with DELETE /api/auth/tokens/{id}."""
+    token_id = api_token_in_use(request)
+    if token_id is not None:
+        raise InputError(
+            f"an API token is no session: revoke it with DELETE /api/auth/tokens/{token_id}"
+        )
+    service.end_sessions(session=session, user_id=user.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/me", response_model=UserRead)

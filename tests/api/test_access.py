@@ -183,6 +183,8 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         ANALYSTS, _body({"reason": "与本市无关"})
     ),
     ("DELETE", "/api/auth/tokens/{token_id}"): Endpoint(SIGNED_IN),
+    # Signing out ends the role's session: last of all.
+    ("POST", "/api/auth/logout"): Endpoint(SIGNED_IN),
 }
 
 # Cells where the API is known to break the policy: (method, path, role) -> what is wrong.

@@ -125,21 +125,33 @@ def test_bad_input_is_one_clear_line_not_a_traceback(run, args, message) -> None
     assert "Traceback" not in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize("query", ["(" * 330 + "拆迁" + ")" * 330, "NOT " * 50 + "拆迁"])
+def test_a_deeply_nested_search_is_one_line_not_a_traceback(run, query: str) -> None:
+    result = run("search", query)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: parentheses and NOT may be nested at most 8 deep"
+    ], result.stderr
+
+
 def test_option_validation_is_reported_by_the_cli(run) -> None:
     result = run("retention", "--days", "0", "--yes")
     assert result.returncode == 2
     assert "--days" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_production_mode_refuses_default_secrets(run) -> None:
-    result = run("config", YUQING_ENV="production")
-    assert result.returncode == 2
-    assert "refuses the shipped default" in result.stderr
+def test_every_mode_refuses_the_shipped_secret(run) -> None:
+    for env in ("production", "development"):
+        result = run("config", YUQING_ENV=env, YUQING_SECRET_KEY="dev-only-secret-change-me")
+        assert result.returncode == 2
+        assert "refuses the shipped default for YUQING_SECRET_KEY" in result.stderr
 
 
-def test_config_hides_secrets(run) -> None:
+def test_config_hides_secrets(run, tmp_path) -> None:
     result = run("config")
     assert result.returncode == 0
     shown = json.loads(result.stdout)
     assert shown["secret_key"] == "**********"
+    # None configured: the one made on first start, kept in the data directory.
+    assert (tmp_path / "secret_key").read_text().strip() not in result.stdout
     assert shown["store"]["backend"] == "sqlite"

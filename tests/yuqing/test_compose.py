@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 import yaml
@@ -39,9 +40,7 @@ def test_compose_environment_builds_valid_production_settings(monkeypatch) -> No
     env = compose()["services"]["api"]["environment"]
     for key, value in env.items():
         # ${VAR:?message} stands for a secret from .env; give each a strong stand-in.
-        value = re.sub(
-            r"\$\{([A-Z_]+):\?[^}]*\}", lambda m: m.group(1).lower() + "-x" * 20, str(value)
-        )
+        value = re.sub(r"\$\{([A-Z_]+):\?[^}]*\}", lambda m: secrets.token_urlsafe(32), str(value))
         monkeypatch.setenv(key, value)
     settings = Settings()
     assert settings.env == "production"

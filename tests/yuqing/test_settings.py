@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ConfigError
-from core.settings import DEFAULT_SECRET_KEY, Settings, load_settings
+from core.settings import DEFAULT_ADMIN_PASSWORD, DEFAULT_SECRET_KEY, Settings, load_settings
 
 
 def test_yaml_supplies_the_defaults() -> None:
@@ -25,16 +25,23 @@ def test_environment_overrides_yaml_including_nested_keys(monkeypatch) -> None:
     assert settings.api.port == 8123
 
 
-def test_production_refuses_the_shipped_secrets(monkeypatch) -> None:
+def test_production_refuses_the_shipped_secrets(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("YUQING_ENV", "production")
+    monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("YUQING_SECRET_KEY", DEFAULT_SECRET_KEY)
+    monkeypatch.setenv("YUQING_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
     with pytest.raises(ConfigError, match="YUQING_SECRET_KEY.*YUQING_ADMIN_PASSWORD"):
         load_settings()
     monkeypatch.setenv("YUQING_SECRET_KEY", "short-but-not-default")
-    monkeypatch.setenv("YUQING_ADMIN_PASSWORD", "a-real-password")
-    with pytest.raises(ConfigError, match="at least 32"):
+    monkeypatch.setenv("YUQING_ADMIN_PASSWORD", "a-real-password-of-mine")
+    with pytest.raises(ConfigError, match="fewer than 32"):
         load_settings()
     monkeypatch.setenv("YUQING_SECRET_KEY", "x" * 40)
-    assert load_settings().secret_key.get_secret_value() != DEFAULT_SECRET_KEY
+    with pytest.raises(ConfigError, match="repeats a shorter string"):
+        load_settings()
+    strong = "Yq7-vN2pXr9LcT4wZb8KmE1sHd6JfG3aUe5QoRi0"
+    monkeypatch.setenv("YUQING_SECRET_KEY", strong)
+    assert load_settings().secret_key.get_secret_value() == strong
 
 
 def test_a_bad_value_is_one_readable_error(monkeypatch) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from core.errors import YuqingError
-from core.settings import Settings
+from core.settings import ADMIN_PASSWORD_FILE, Settings
 from yuqing import wiring
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def demo(
     typer.echo("demo accounts (user / password):")
     for line in accounts:
         typer.echo(f"  {line}")
-    typer.echo("  and admin with YUQING_ADMIN_PASSWORD (default admin-dev-password)")
+    typer.echo(f"  {_admin_note(settings)}")
     demo_sources = _demo_sources(settings)
     command = [sys.executable, "-m", "yuqing", "crawl", *demo_sources]
     try:
@@ -77,7 +77,7 @@ def demo(
         wiring.run_in_background(settings, stop)
         tracker.start(settings, stop)
         try:
-            serve_app(settings, host, port, notes=_account_notes())
+            serve_app(settings, host, port, notes=_account_notes(settings))
         finally:
             stop.set()
             if crawl.poll() is None:
@@ -87,12 +87,19 @@ def demo(
         site.shutdown()
 
 
-def _account_notes() -> list[str]:
+def _account_notes(settings: Settings) -> list[str]:
     return [
         "  accounts:  " + ", ".join(f"{u} / {u}-demo" for u, _, _ in DEMO_USERS),
-        "             and admin with YUQING_ADMIN_PASSWORD (default admin-dev-password)",
+        f"             {_admin_note(settings)}",
         "  get a token: curl -d 'username=analyst&password=analyst-demo' {base}/api/auth/token",
     ]
+
+
+def _admin_note(settings: Settings) -> str:
+    if settings.admin_password:
+        return "and admin with YUQING_ADMIN_PASSWORD"
+    kept = settings.secret_file(ADMIN_PASSWORD_FILE)
+    return f"and admin with the password made on first start, in {kept}"
 
 
 def _demo_sources(settings: Settings) -> list[str]:
