@@ -1,8 +1,8 @@
 """One path from a raw item to a stored post, for every spider and importer.
 
-    raw item ─► normalise ─► mask PII ─► stable id ─► validate ─► analyse ─► write (batched)
-                                                         │                     │
-                                                   quarantine            spool (store down)
+    raw item ─► normalise ─► stable id ─► validate (masks PII) ─► analyse ─► write (batched)
+                                                  │                               │
+                                            quarantine                     spool (store down)
 
 Spiders and importers hand in plain dicts with `Post` field names (times may still be text,
 text may still be HTML) plus ``native_id`` and ``origin`` (the URL or ``file:line`` the item
@@ -27,7 +27,6 @@ from w3lib.url import canonicalize_url
 from core.errors import ItemRejected, StoreUnavailable, TimeFormatError
 from core.timezone import SHANGHAI
 from crawler.normalize import clean_text, html_to_text, parse_time
-from crawler.pii import mask_pii
 from store.base import PostStore, describe_validation_error
 from store.models import Post
 
@@ -60,16 +59,17 @@ def stable_id(source: str, native_id: object | None, url: str | None) -> str:
 
 
 def prepare(raw: Mapping[str, Any], source: str, *, now: datetime | None = None) -> Post:
-    """Normalise, mask and validate one raw item into a `Post`, or raise `ItemRejected`."""
+    """Normalise and validate one raw item into a `Post` (validation masks personal numbers:
+    `store.pii`), or raise `ItemRejected`."""
     now = now or datetime.now(SHANGHAI)
     item = {k: v for k, v in raw.items() if k not in ("native_id", "origin") and v is not None}
     item["source"] = source
     for name in _TEXT_FIELDS:
         if isinstance(item.get(name), str):
-            item[name] = mask_pii(html_to_text(item[name]))
+            item[name] = html_to_text(item[name])
     for name in _PLAIN_FIELDS:
         if isinstance(item.get(name), str):
-            item[name] = mask_pii(clean_text(item[name])) or None
+            item[name] = clean_text(item[name]) or None
     for name in _TIME_FIELDS:
         if name in item:
             item[name] = _time(name, item[name], now)
@@ -78,7 +78,7 @@ def prepare(raw: Mapping[str, Any], source: str, *, now: datetime | None = None)
     if isinstance(reply, Mapping):
         reply = {k: v for k, v in reply.items() if v is not None}
         if isinstance(reply.get("text"), str):
-            reply["text"] = mask_pii(html_to_text(reply["text"]))
+            reply["text"] = html_to_text(reply["text"])
         if isinstance(reply.get("department"), str):
             reply["department"] = clean_text(reply["department"]) or None
         if "replied_at" in reply:

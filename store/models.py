@@ -8,9 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.timezone import SHANGHAI
+from store.pii import mask_pii, mask_words
 
 # Fields that the analysis fills in after a post is stored. A re-crawl that does not carry them
 # keeps what the analysis wrote; `update_analysis` may change only these.
@@ -57,6 +58,18 @@ def sentiment_band(score: float | None) -> SentimentBand:
     return SentimentBand.NEGATIVE
 
 
+def is_web_url(value: str) -> bool:
+    """Whether `value` is an http(s) link, the only kind a page shows as a link: a
+    `javascript:` or `data:` link in a crawled or loaded post would run in the reader's browser."""
+    scheme, sep, rest = value.partition("://")
+    return bool(sep and rest.strip()) and scheme.lower() in ("http", "https")
+
+
+# The validation context of a post read back from a store: one stored before links were
+# checked keeps its link (the pages show it as text), so that its row stays readable.
+STORED = {"stored": True}
+
+
 class Engagement(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -79,6 +92,27 @@ class Reply(BaseModel):
     def _in_shanghai(cls, value: datetime | None) -> datetime | None:
         return value.astimezone(SHANGHAI) if value is not None else None
 
+    @field_validator("text", "department")
+    @classmethod
+    def _masked(cls, value: str | None) -> str | None:
+        return mask_pii(value) if value else value
+
+
+# What people read of a post (with its reply's text and department, its keywords and words),
+# masked by `store.pii` whenever a post is validated: on every way in (crawl, import, load, the
+# API) and on every read. Ids, URLs, case numbers and source names are identifiers, not prose,
+# and stay as they are.
+MASKED_FIELDS = (
+    "title",
+    "text",
+    "author",
+    "region",
+    "category",
+    "channel",
+    "assigned_department",
+    "status",
+)
+
 
 class Post(BaseModel):
     """One public post, hotline work order or article, as stored."""
@@ -88,7 +122,7 @@ class Post(BaseModel):
     id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")
     source: str = Field(min_length=1, max_length=100)
     kind: PostKind
-    url: str | None = Field(default=None, max_length=4000)
+    url: str | None = Field(default=None, max_length=4000)  # http(s) only: `_web_url`
     title: str = Field(default="", max_length=2000)
     text: str = Field(default="", max_length=200_000)
     author: str | None = Field(default=None, max_length=200)
@@ -116,6 +150,14 @@ class Post(BaseModel):
     department_guess: str | None = None
     department_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
 
+    @field_validator("url")
+    @classmethod
+    def _web_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        stored = isinstance(info.context, dict) and info.context.get("stored")
+        if not value or is_web_url(value) or stored:
+            return value
+        raise ValueError("must be an http:// or https:// link")
+
     @field_validator("published_at", "fetched_at", "deadline")
     @classmethod
     def _in_shanghai(cls, value: datetime | None) -> datetime | None:
@@ -124,7 +166,17 @@ class Post(BaseModel):
     @field_validator("keywords")
     @classmethod
     def _distinct(cls, value: list[str] | None) -> list[str] | None:
-        return list(dict.fromkeys(value)) if value is not None else None
+        return list(dict.fromkeys(mask_words(value))) if value is not None else None
+
+    @field_validator("tokens")
+    @classmethod
+    def _masked_words(cls, value: list[str] | None) -> list[str] | None:
+        return mask_words(value) if value is not None else None
+
+    @field_validator(*MASKED_FIELDS)
+    @classmethod
+    def _masked(cls, value: str | None) -> str | None:
+        return mask_pii(value) if value else value
 
     @field_validator("title", "text")
     @classmethod

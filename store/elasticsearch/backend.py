@@ -22,7 +22,7 @@ from store.elasticsearch.connection import (
 )
 from store.elasticsearch.mapping import month_end_micros, to_document
 from store.elasticsearch.reads import Reads
-from store.models import Failure, Post, UpdateResult, UpsertResult
+from store.models import STORED, Failure, Post, UpdateResult, UpsertResult
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class ElasticsearchPostStore(Reads):
             data = old.post.model_dump(mode="json", exclude_none=True)
             data.update(fields)
             try:
-                post = Post.model_validate(data)
+                post = Post.model_validate(data, context=STORED)
             except ValueError as exc:
                 raise InputError(f"post {post_id}: {exc}") from exc
             # JSON values of the validated post, so that e.g. a sentiment of 1 is stored as 1.0.

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.timezone import SHANGHAI
 from store import base
-from store.models import Post
+from store.models import STORED, Post
 from store.textindex import index_stream
 
 # The token streams are large and only the index needs them; reads leave them out.
@@ -120,7 +120,8 @@ def to_document(post: Post, content_hash: str, ingested_at: int) -> dict[str, An
 
 def post_from_source(source: Mapping[str, Any]) -> Post:
     return Post.model_validate(
-        {k: v for k, v in source.items() if k not in INDEX_ONLY_FIELDS and v is not None}
+        {k: v for k, v in source.items() if k not in INDEX_ONLY_FIELDS and v is not None},
+        context=STORED,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from core.errors import InputError, StoreUnavailable
 from store import base
-from store.models import Post, UpdateResult, UpsertResult
+from store.models import STORED, Post, UpdateResult, UpsertResult
 from store.sqlite.connection import CHUNK
 from store.sqlite.reads import Reads
 from store.textindex import index_stream
@@ -45,7 +45,7 @@ class SqlitePostStore(Reads):
                     fts_inserts.append(_fts_row(rowid, post))
                     result.created += 1
                     continue
-                stored = Post.model_validate_json(old["doc"])
+                stored = Post.model_validate_json(old["doc"], context=STORED)
                 merged = base.keep_analysis(post, stored)
                 doc = _doc(merged)
                 if old["content_hash"] != content_hash:
@@ -116,7 +116,7 @@ class SqlitePostStore(Reads):
                 data = json.loads(old["doc"])
                 data.update(fields)
                 try:
-                    post = Post.model_validate(data)
+                    post = Post.model_validate(data, context=STORED)
                 except ValueError as exc:
                     raise InputError(f"post {post_id}: {exc}") from exc
                 rows.append((*_analysis_columns(post), _doc(post), old["rowid"]))

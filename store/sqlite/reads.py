@@ -13,6 +13,7 @@ from store.highlight import snippet
 from store.models import (
     NEUTRAL_FROM,
     POSITIVE_FROM,
+    STORED,
     Aggregations,
     Bucket,
     Interval,
@@ -46,7 +47,7 @@ class Reads(Connection):
             chunk = ids[start : start + CHUNK]
             marks = ",".join("?" * len(chunk))
             for row in self._read(f"SELECT id, doc FROM posts WHERE id IN ({marks})", chunk):
-                found[row["id"]] = Post.model_validate_json(row["doc"])
+                found[row["id"]] = Post.model_validate_json(row["doc"], context=STORED)
         return found
 
     def search(
@@ -97,7 +98,7 @@ class Reads(Connection):
 
         hits = []
         for row in rows[:limit]:
-            post = Post.model_validate_json(row["doc"])
+            post = Post.model_validate_json(row["doc"], context=STORED)
             hits.append(
                 SearchHit(
                     post=post, score=row["score"], snippet=snippet(post.title, post.text, terms)
@@ -195,6 +196,6 @@ class Reads(Connection):
             "SELECT ingest_seq, doc FROM posts WHERE ingest_seq > ? ORDER BY ingest_seq LIMIT ?",
             (last, limit),
         )
-        posts = [Post.model_validate_json(row["doc"]) for row in rows]
+        posts = [Post.model_validate_json(row["doc"], context=STORED) for row in rows]
         cursor = base.encode_cursor("scan", [rows[-1]["ingest_seq"]]) if rows else after
         return ScanPage(posts=posts, cursor=cursor)

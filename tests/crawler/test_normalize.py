@@ -9,7 +9,7 @@ import pytest
 from core.errors import TimeFormatError
 from core.timezone import SHANGHAI
 from crawler.normalize import clean_text, decode_body, html_to_text, parse_time
-from crawler.pii import mask_pii
+from store.pii import mask_pii
 
 NOW = datetime(2025, 3, 18, 12, 0, tzinfo=SHANGHAI)
 

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from core.errors import CursorError, InputError, QuerySyntaxError
+from core.errors import CursorError, InputError, QuerySyntaxError, QueryTooComplex
 from core.timezone import SHANGHAI
 from store.base import PostStore, iter_scan
 from store.models import Interval, PostFilter, PostKind, SortOrder
+from store.query import MAX_DEPTH, MAX_TERMS
 from tests.factories import BASE_TIME, make_post, post_data
 
 
@@ -120,6 +121,31 @@ class PostStoreContract:
         kept = store.get(data["id"])
         assert (kept.sentiment, kept.cluster_id, kept.keywords) == (0.1, "c-7", ["积水"])
 
+    def test_personal_numbers_are_masked_as_stored_and_cannot_be_found(self, store) -> None:
+        data = post_data(
+            title="Tel13812345678反映停水",
+            text="身份证110105 19491231 002X，卡号622202 1234567890123，订单号2024011512345678",
+            author="wx13912345678",
+            reply={"text": "已回电138.1234.5678", "department": "市水务局"},
+            keywords=["13812345678", "停水"],
+        )
+        assert store.upsert([data]).created == 1
+        post = store.get(data["id"])
+        assert post.title == "Tel*******5678反映停水"
+        assert post.text == (
+            "身份证**************002X，卡号***************0123，订单号2024011512345678"
+        )
+        assert post.author == "wx*******5678" and post.keywords == ["*******5678", "停水"]
+        assert post.reply.text == "已回电*******5678"
+        for number in ("13812345678", "110105", "19491231", "1234567890123"):
+            page = store.search(number)
+            assert page.total == 0, (number, [h.snippet for h in page.hits])
+        hit = store.search("订单号").hits[0]
+        assert "5678" in hit.snippet and "13812345678" not in hit.snippet
+        assert search_ids(store, "2024011512345678") == {data["id"]}
+        # Unchanged on a second write: masked text masks to itself.
+        assert store.upsert([data]).unchanged == 1
+
     # -- get -----------------------------------------------------------------------------
 
     def test_get_many_returns_found_posts_and_omits_missing(self, store: PostStore) -> None:
@@ -177,6 +203,41 @@ class PostStoreContract:
         with pytest.raises(QuerySyntaxError) as err:
             store.search(bad)
         assert str(err.value)
+
+    def test_the_deepest_query_allowed_runs_and_a_deeper_one_is_refused(self, store, corpus):
+        # Each level a group holding an OR beside an AND and a NOT: the deepest tree the
+        # parser lets through, SQL rather than one FTS5 expression on SQLite.
+        def nested(levels: int) -> str:
+            query = "公交"
+            for _ in range(levels):
+                query = f"(拆迁 -补偿 OR 施工 {query})"
+            return query
+
+        # The innermost NOT stands inside every parenthesis: MAX_DEPTH - 1 of them.
+        assert search_ids(store, nested(MAX_DEPTH - 1)) == {"t:only-chaiqian"}
+        assert search_ids(store, "NOT " * MAX_DEPTH + "拆迁") == {
+            "t:both", "t:only-chaiqian", "t:split",
+        }  # fmt: skip
+        for deeper in (nested(MAX_DEPTH), "NOT " * (MAX_DEPTH + 1) + "拆迁"):
+            with pytest.raises(QueryTooComplex) as err:
+                store.search(deeper)
+            assert err.value.bound == "depth"
+
+    def test_a_query_of_the_most_terms_runs_and_more_are_refused(self, store, corpus) -> None:
+        fillers = [f"nothing{i}" for i in range(MAX_TERMS - 2)]
+        assert search_ids(store, " OR ".join(["医保", "公交", *fillers])) == {
+            "t:only-buchang", "t:other",
+        }  # fmt: skip
+        with pytest.raises(QueryTooComplex) as err:
+            store.search(" OR ".join(["医保", "公交", *fillers, "one-more"]))
+        assert err.value.bound == "terms"
+
+    @pytest.mark.parametrize("deep", ["(" * 330 + "拆迁" + ")" * 330, "NOT " * 50 + "拆迁"])
+    def test_a_deeply_nested_query_is_refused_not_a_crash(self, store, corpus, deep) -> None:
+        with pytest.raises(QueryTooComplex, match=f"nested at most {MAX_DEPTH} deep"):
+            store.search(deep)
+        with pytest.raises(QueryTooComplex):
+            store.aggregate(deep)
 
     def test_snippets_mark_matches_and_escape_html(self, store: PostStore) -> None:
         store.upsert([post_data(id="t:x", text="<b>注意</b> 小区拆迁补偿问题，拆迁办不回应")])

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from core.errors import YuqingError
-from core.settings import Settings
 from yuqing import wiring
-
-if TYPE_CHECKING:
-    from yuqing.loading import Row
 
 
 def load(
@@ -23,35 +18,42 @@ def load(
         bool, typer.Option("--analyse/--no-analyse", help="Score and segment.")
     ] = True,
 ) -> None:
-    """Load posts from a JSON-lines file; rejected lines are reported and quarantined."""
-    from yuqing.loading import read_jsonl
+    """Load posts from a JSON-lines file of UTF-8 text, line by line: the good lines are
+    stored, the bad ones kept in the quarantine with their reasons; one summary line at the
+    end."""
+    from yuqing.loading import load_posts, read_jsonl
 
     if not path.is_file():
         raise YuqingError(f"{path} is not a file")
-    _load(wiring.command_settings(), read_jsonl(path), path.stem, analyse)
-
-
-def _load(settings: Settings, rows: Iterable[tuple[int, Row]], label: str, analyse: bool) -> None:
-    from yuqing.loading import load_posts
-
-    rows = list(rows)
-    with typer.progressbar(length=len(rows), label=f"loading {label}") as bar:
+    settings = wiring.command_settings()
+    label = path.stem
+    with typer.progressbar(length=_lines(path), label=f"loading {label}") as bar:
         report = load_posts(
             wiring.store(settings),
-            rows,
+            read_jsonl(path),
             analyzer=wiring.analyzer(settings) if analyse else None,
             quarantine_dir=settings.resolve(settings.data_dir) / "quarantine",
             label=label,
             progress=bar.update,
         )
-    typer.echo(
-        f"{label}: {report.created} created, {report.updated} updated,"
-        f" {report.unchanged} unchanged, {report.failed} rejected"
-    )
     for item in report.rejected[:10]:
         typer.echo(f"  line {item.line}: {item.reason}", err=True)
-    if report.quarantine:
-        typer.echo(f"  rejected rows kept in {report.quarantine}", err=True)
+    if report.failed > 10:
+        typer.echo(f"  and {report.failed - 10} more", err=True)
+    kept = f"; rejected lines kept in {report.quarantine}" if report.quarantine else ""
+    typer.echo(
+        f"{label}: {report.created} created, {report.updated} updated,"
+        f" {report.unchanged} unchanged, {report.failed} rejected{kept}"
+    )
+
+
+def _lines(path: Path) -> int:
+    """How many lines the file has, for the progress bar (a read of the bytes, no parsing)."""
+    try:
+        with path.open("rb") as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    except OSError as exc:
+        raise YuqingError(f"cannot read {path}: {exc.strerror}") from exc
 
 
 def search(
