@@ -3,7 +3,7 @@
 For 10,000 board items (as the board spider yields them: HTML bodies, text times, replies)
 and 10,000 hotline rows (a GBK CSV export, parsed here), it runs the real path of a crawl or
 import (`crawler.runner.import_rows` with the product's analyzer and run recorder:
-normalise, mask, id, validate, analyse, write to a fresh SQLite store, run recorded) and
+normalise, id, validate and mask, analyse, write to a fresh SQLite store, run recorded) and
 prints items/s, next to each stage measured alone on the same items and, as the reference,
 SnowNLP's own sentiment on the same texts.
 

@@ -74,9 +74,10 @@ def crawl(
             stack.enter_context(recorded_run(settings, store, source, recorder, analyzer))
             for source in sources
         ]
-        # Scrapy narrates every request at INFO; the run summary says what matters.
-        logging.getLogger("scrapy").setLevel(max(logging.WARNING, logging.root.level))
         process = CrawlerProcess(scrapy_settings(settings, sources))
+        # Creating the process reset Scrapy's loggers to DEBUG (its `configure_logging`), under
+        # the product's handler; they follow the product's level instead.
+        logging.getLogger("scrapy").setLevel(settings.log_level)
         for context in contexts:
             crawler = process.create_crawler(load_object(SPIDERS[context.source.kind]))
             if on_item is not None:

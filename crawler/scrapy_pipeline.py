@@ -28,7 +28,9 @@ class PostPipeline:
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         post = self._spider().context.accept(dict(item))
         if post is None:
-            raise DropItem("quarantined")
+            # One line per item would flood the terminal on a large bad export; the quarantine
+            # file holds each one with its reason, and the run's summary their count.
+            raise DropItem("quarantined", log_level="DEBUG")
         return item
 
     def close_spider(self) -> None:

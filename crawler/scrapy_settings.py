@@ -39,7 +39,9 @@ def scrapy_settings(settings: Settings, sources: list[AnySource]) -> dict[str, A
         },
         "ITEM_PIPELINES": {"crawler.scrapy_pipeline.PostPipeline": 300},
         "TELNETCONSOLE_ENABLED": False,
-        "LOG_LEVEL": "WARNING",
+        # Scrapy logs at the product's level, and never an item (see crawler.scrapy_logging).
+        "LOG_LEVEL": settings.log_level,
+        "LOG_FORMATTER": "crawler.scrapy_logging.ItemlessLogFormatter",
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "HTTPERROR_ALLOW_ALL": False,

@@ -25,8 +25,14 @@ log = logging.getLogger(__name__)
 def command_settings() -> Settings:
     """The settings, with logging set up for a command: libraries' chatter kept down."""
     settings = get_settings()
+    # The level is on the handler too: a library that sets its own loggers' levels (Scrapy sets
+    # its to DEBUG when a crawl starts) still prints nothing below the product's level.
+    stderr = logging.StreamHandler()
+    stderr.setLevel(settings.log_level)
     logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[stderr],
     )
     # Libraries narrate every migration step and print a traceback per connection retry; the
     # command reports the outcome itself.

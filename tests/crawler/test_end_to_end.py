@@ -9,12 +9,14 @@ these tests check the product around them.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from core.errors import ExportError
 from tests.crawler import site_board, site_hotline, site_news
-from tests.crawler.blocks import board, hotline, news, timeline
+from tests.crawler.blocks import board, hotline, news, search, timeline
 from tests.crawler.product import Product
+from tests.crawler.server import FixtureServer
 from tests.crawler.site_board import when
 
 
@@ -37,7 +39,8 @@ def test_yuqing_crawl_runs_every_kind_of_source_and_a_second_run_goes_on_from_th
     )
     names = ["board", "city-rss", "city-robots", "city-sel", "weibo", "hotline"]
     first = product.yuqing("crawl", *names)
-    assert first.returncode == 0, first.stdout + first.stderr
+    # Items failed (a broken message, bad rows of the export): exit status 1.
+    assert first.returncode == 1, first.stdout + first.stderr
     lines = summary_lines(first.stdout)
     assert set(lines) == set(names), first.stdout
     assert lines["board"].startswith("board: 14 items, 14 new, 0 updated, 0 unchanged, 1 failed")
@@ -57,6 +60,9 @@ def test_yuqing_crawl_runs_every_kind_of_source_and_a_second_run_goes_on_from_th
     assert hits["/board/thread/5.html"] == 2 and hits["/news/a/busy.html"] == 2
     assert hits["/robots.txt"] >= 1
     assert not any(path.startswith("/news/private/") for path in hits)
+    quarantine = product.root / "quarantine"
+    assert f"  1 rejected items, reasons in {quarantine / 'board.jsonl'}" in first.stderr
+    assert f"  6 rejected items, reasons in {quarantine / 'hotline.jsonl'}" in first.stderr
     (broken,) = product.quarantined("board")
     assert broken["origin"] == f"{url}/board/thread/9.html"
     assert "no title or message" in broken["reason"]
@@ -78,7 +84,7 @@ def test_yuqing_crawl_runs_every_kind_of_source_and_a_second_run_goes_on_from_th
     site_board.STATE["reply_to_3"] = True
     before = dict(hits)
     second = product.yuqing("crawl", *names)
-    assert second.returncode == 0, second.stdout + second.stderr
+    assert second.returncode == 1, second.stdout + second.stderr  # the export's bad rows again
     lines = summary_lines(second.stdout)
     # Messages waiting for a reply are read again; only 3 has one now.
     assert " 0 new, 1 updated" in lines["board"], lines["board"]
@@ -120,3 +126,42 @@ def test_yuqing_import_lands_an_export_and_refuses_an_unreadable_one(product: Pr
     assert message.startswith("export.csv is not utf-8 text as source hotline-utf8 says")
     assert "looks like gb18030" in message
     assert product.store().count() == 5
+
+
+# What the sources carry: the callers' numbers and their words.
+PERSONAL = ("13912345678", "110101199003071234", "6222 0212 3456 7890 123", "87654321")
+ITEM_TEXT = ("幸福路小区停水", "夜间施工噪音扰民", "路灯不亮", "HL2025031899", "刺鼻异味")
+
+
+def test_yuqing_crawl_logs_no_item_and_names_the_quarantine_of_rejected_ones(
+    product: Product, fixture_server: FixtureServer
+) -> None:
+    (product.root / "debug").mkdir()
+    quiet, loud = product, Product(product.root / "debug", fixture_server)
+    served = (hotline(url=f"{product.url}/hotline/export.csv"), search(product.url))
+    quiet.sources(board(product.url), *served)
+    loud.sources(*served)
+
+    warned = quiet.yuqing("crawl", "board", "hotline", "search", YUQING_LOG_LEVEL="WARNING")
+    debugged = loud.yuqing("crawl", "hotline", "search", YUQING_LOG_LEVEL="DEBUG")
+
+    for each, done in ((quiet, warned), (loud, debugged)):
+        assert done.returncode == 1, done.stdout + done.stderr
+        quarantine = each.root / "quarantine"
+        # A row the export's reader refused, and an item the pipeline refused (a bad time).
+        assert f"  6 rejected items, reasons in {quarantine / 'hotline.jsonl'}" in done.stderr
+        assert f"  1 rejected items, reasons in {quarantine / 'search.jsonl'}" in done.stderr
+        said = done.stdout + done.stderr
+        assert [text for text in PERSONAL + ITEM_TEXT if text in said] == []
+        # Every good item still reached the store, masked.
+        assert "*******5678" in each.store().get("hotline:HL202503180001").text
+    where = quiet.root / "quarantine" / "board.jsonl"
+    assert f"  1 rejected items, reasons in {where}" in warned.stderr
+    # Scrapy follows the product's level: nothing below WARNING; at DEBUG, its own lines, and
+    # one line per item saying where it came from, never the item.
+    assert re.findall(r" (?:DEBUG|INFO) \S+:", warned.stderr) == []
+    assert re.search(r" DEBUG scrapy\.\S+: Crawled \(200\)", debugged.stderr)
+    scraped = " DEBUG scrapy.core.scraper: Scraped an item from "
+    assert debugged.stderr.count(scraped) == 5 + 26
+    dropped = f" DEBUG scrapy.core.scraper: Dropped an item from {product.url}/mb/search"
+    assert debugged.stderr.count(dropped) == 1

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from core.errors import YuqingError
+from core.settings import Settings
 from yuqing import wiring
 
 
@@ -18,7 +19,8 @@ def crawl(
     ] = None,
     all_sources: Annotated[bool, typer.Option("--all", help="Every enabled source.")] = False,
 ) -> None:
-    """Crawl sources once each and print a summary line per source."""
+    """Crawl sources once each and print a summary line per source; exit status 1 when a source
+    or any item failed (rejected items are kept in the quarantine file named)."""
     from crawler.runner import crawl as run_crawl
     from crawler.sources import load_sources
 
@@ -42,7 +44,11 @@ def crawl(
         typer.echo(summary.line())
         for error in summary.errors[:5]:
             typer.echo(f"  {error}", err=True)
-    if any(s.status == "failed" for s in summaries):
+        if summary.quarantined:
+            where = _quarantine_file(settings, summary.source)
+            typer.echo(f"  {summary.quarantined} rejected items, reasons in {where}", err=True)
+    # Exit status 1 when a source failed or any item did: a script or the scheduler sees it.
+    if any(s.status == "failed" or s.failed or s.quarantined for s in summaries):
         raise typer.Exit(1)
 
 
@@ -76,9 +82,16 @@ def import_file(
     typer.echo(summary.line())
     for error in summary.errors[:5]:
         typer.echo(f"  {error}", err=True)
-    quarantine = settings.resolve(settings.crawler.quarantine_dir) / f"{source}.jsonl"
     if summary.quarantined:
-        typer.echo(f"  {summary.quarantined} rejected rows, reasons in {quarantine}", err=True)
+        where = _quarantine_file(settings, source)
+        typer.echo(f"  {summary.quarantined} rejected rows, reasons in {where}", err=True)
+
+
+def _quarantine_file(settings: Settings, source: str) -> Path:
+    """Where a run of `source` keeps its rejected items."""
+    from crawler.pipeline import Quarantine
+
+    return Quarantine(settings.resolve(settings.crawler.quarantine_dir), source).path
 
 
 class _ItemCounter:
