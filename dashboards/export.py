@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.deps import SettingsDep, StoreDep
+from api.reports.cells import cell_value
 from core.errors import InputError
 from core.timezone import SHANGHAI
 from dashboards.search import Form, Reader, explain, run_search
@@ -29,13 +29,6 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def _cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is written as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 @router.get("/search/export.xlsx")
 def search_export(user: Reader, store: StoreDep, settings: SettingsDep, form: Form) -> Response:
     """Every hit of the search (up to 10,000), one row each, as an XLSX workbook."""
@@ -44,36 +37,35 @@ def search_export(user: Reader, store: StoreDep, settings: SettingsDep, form: Fo
     zone = SHANGHAI
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("检索结果")
-    sheet.append(list(EXPORT_COLUMNS))
+    sheet.append([cell_value(name) for name in EXPORT_COLUMNS])
     cursor, written = None, 0
     try:
         while written < EXPORT_MAX:
             page = run_search(store, form, settings, cursor, EXPORT_PAGE)
             for hit in page.hits[: EXPORT_MAX - written]:
                 post = hit.post
-                sheet.append(
-                    [
-                        _cell(post.published_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")),
-                        _cell(post.source),
-                        KIND_LABELS.get(post.kind.value, post.kind.value),
-                        _cell(post.title),
-                        _cell(post.text),
-                        _cell(post.author or ""),
-                        _cell(post.region or ""),
-                        post.sentiment,
-                        SENTIMENT_LABELS[sentiment_band(post.sentiment).value],
-                        _cell("、".join(post.departments())),
-                        _cell(post.case_no or ""),
-                        _cell(post.url or ""),
-                        _cell(post.id),
-                    ]
-                )
+                row = [
+                    post.published_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                    post.source,
+                    KIND_LABELS.get(post.kind.value, post.kind.value),
+                    post.title,
+                    post.text,
+                    post.author or "",
+                    post.region or "",
+                    post.sentiment,
+                    SENTIMENT_LABELS[sentiment_band(post.sentiment).value],
+                    "、".join(post.departments()),
+                    post.case_no or "",
+                    post.url or "",
+                    post.id,
+                ]
+                sheet.append([cell_value(value) for value in row])
                 written += 1
             cursor = page.next_cursor
             if cursor is None:
                 break
     except InputError as exc:
-        sheet.append([explain(exc)])
+        sheet.append([cell_value(explain(exc))])
     buffer = io.BytesIO()
     workbook.save(buffer)
     stamp = datetime.now(zone).strftime("%Y%m%d-%H%M")

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from api.auth.models import Role, User
 from api.issues.models import SEVERITY_LABELS, STATUS_LABELS, Severity
 from core.timezone import SHANGHAI
+from store.models import is_web_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -117,6 +118,8 @@ def environment() -> Environment:
     )
     env.filters["percent"] = _percent
     env.filters["duration"] = _hours
+    # `{% if url is web_url %}`: only an http(s) link becomes an <a href>; others show as text.
+    env.tests["web_url"] = lambda value: isinstance(value, str) and is_web_url(value)
     env.globals.update(
         ROLE_LABELS=ROLE_LABELS,
         KIND_LABELS=KIND_LABELS,

@@ -5,7 +5,9 @@ A report is data first (`daily.DailyBrief`, `quarterly.QuarterlyBulletin`); each
 into a `Report`: sections of paragraphs, chart images and tables whose columns say what kind of
 value they hold. The writers here lay that out the same way for every report: the DOCX shows
 values formatted for reading, the XLSX keeps them as numbers (rates as fractions with a percent
-format), so a spreadsheet can compute with them.
+format), so a spreadsheet can compute with them. Text comes from the public (issue and hot
+issue titles): every string goes through `core.text.valid_text` (XML cannot hold a NUL or a lone
+surrogate), and every XLSX cell through `cells.cell_value` (text is never a formula).
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from api.reports.cells import cell_value
 from core.settings import Settings
+from core.text import valid_text
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,6 +110,8 @@ def display(value: Any, kind: Kind) -> str:
     """A value as the DOCX shows it."""
     if value is None or value == "":
         return MISSING
+    if isinstance(value, str):
+        return valid_text(value)
     if kind is Kind.PERCENT:
         return f"{100 * value:.1f}%"
     if kind in (Kind.HOURS, Kind.SCORE):
@@ -121,27 +127,27 @@ def display(value: Any, kind: Kind) -> str:
 def docx_bytes(report: Report) -> bytes:
     document = Document()
     _page_and_fonts(document)
-    document.core_properties.title = report.title
+    document.core_properties.title = valid_text(report.title)
     document.core_properties.author = "yuqing 舆情监测与回应跟踪"
-    title = document.add_heading(report.title, level=0)
+    title = document.add_heading(valid_text(report.title), level=0)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    subtitle = document.add_paragraph(report.subtitle)
+    subtitle = document.add_paragraph(valid_text(report.subtitle))
     subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for section in report.sections:
-        document.add_heading(section.heading, level=1)
+        document.add_heading(valid_text(section.heading), level=1)
         for text in section.paragraphs:
-            document.add_paragraph(text)
+            document.add_paragraph(valid_text(text))
         for chart in section.charts:
             document.add_picture(io.BytesIO(chart.png), width=Cm(16))
             document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            caption = document.add_paragraph(chart.caption)
+            caption = document.add_paragraph(valid_text(chart.caption))
             caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
         for table in section.tables:
             _docx_table(document, table)
     if report.notes:
         document.add_heading("说明", level=1)
         for text in report.notes:
-            document.add_paragraph(text)
+            document.add_paragraph(valid_text(text))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -171,15 +177,15 @@ def _font(style: Any, name: str, size: Any) -> None:
 
 def _docx_table(document: DocxDocument, table: Table) -> None:
     if table.caption:
-        document.add_paragraph(table.caption).runs[0].bold = True
+        document.add_paragraph(valid_text(table.caption)).runs[0].bold = True
     if not table.rows:
-        document.add_paragraph(table.empty)
+        document.add_paragraph(valid_text(table.empty))
         return
     grid = document.add_table(rows=1, cols=len(table.columns))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, column in zip(grid.rows[0].cells, table.columns, strict=True):
-        cell.text = column.header
+        cell.text = valid_text(column.header)
         cell.paragraphs[0].runs[0].bold = True
     for row in table.rows:
         cells = grid.add_row().cells
@@ -207,25 +213,25 @@ def xlsx_bytes(report: Report) -> bytes:
     assert isinstance(cover, Worksheet)  # a new workbook has one sheet
     cover.title = "封面"
     cover.column_dimensions["A"].width = 100
-    cover.append([report.title])
+    cover.append([cell_value(report.title)])
     cover["A1"].font = Font(bold=True, size=14)
-    cover.append([report.subtitle])
+    cover.append([cell_value(report.subtitle)])
     for section in report.sections:
         cover.append([])
-        cover.append([section.heading])
+        cover.append([cell_value(section.heading)])
         cover.cell(cover.max_row, 1).font = Font(bold=True)
         for text in section.paragraphs:
-            cover.append([text])
+            cover.append([cell_value(text)])
         for table in section.tables:
-            cover.append([f"见工作表“{table.sheet}”"])
+            cover.append([cell_value(f"见工作表“{table.sheet}”")])
     for text in report.notes:
-        cover.append([text])
+        cover.append([cell_value(text)])
     for row in cover.iter_rows():
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
     for section in report.sections:
         for table in section.tables:
             _sheet(workbook, table)
-    workbook.properties.title = report.title
+    workbook.properties.title = valid_text(report.title)
     workbook.properties.creator = "yuqing"
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -234,13 +240,13 @@ def xlsx_bytes(report: Report) -> bytes:
 
 def _sheet(workbook: Workbook, table: Table) -> None:
     sheet = workbook.create_sheet(table.sheet)
-    sheet.append([column.header for column in table.columns])
+    sheet.append([cell_value(column.header) for column in table.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in table.rows:
-        sheet.append(list(row))
+        sheet.append([cell_value(value) for value in row])
     for index, column in enumerate(table.columns, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = column.width

@@ -1,5 +1,8 @@
 """Fixtures of the page tests: Debian's Chromium driven by Playwright and a seeded served product
-per test. Signing in through the log-in page and screenshots are in browser.py."""
+per test. Signing in through the log-in page and screenshots are in browser.py.
+
+A page that breaks the Content-Security-Policy (an inline script or handler, an `eval`, a
+<style> element) fails its test: `new_page` collects every violation and asserts none."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from core.settings import Settings
 from dashboards.templating import STATIC_DIR
+from tests.dashboards.browser import watch_policy
 from tests.dashboards.world import Site, serve
 from tests.helpers import missing_engine
 
@@ -56,16 +60,27 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 
 @pytest.fixture
-def new_page(browser: Browser) -> Iterator[object]:
-    """Opens a page in a fresh browser context (its own cookies); closed after the test."""
+def policy_violations() -> list[str]:
+    """The Content-Security-Policy violations of the test's pages (see `new_page`)."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser: Browser, policy_violations: list[str]) -> Iterator[object]:
+    """Opens a page in a fresh browser context (its own cookies); closed after the test, which
+    then fails if any of its pages broke the Content-Security-Policy."""
     contexts = []
 
     def open_page() -> Page:
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
         context.set_default_timeout(15_000)
+        watch_policy(context, policy_violations)
         contexts.append(context)
         return context.new_page()
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not policy_violations, "Content-Security-Policy violations:\n" + "\n".join(
+        policy_violations
+    )

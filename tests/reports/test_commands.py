@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from api.database import migrate, session_scope
+from api.issues.service import create_issue
 from api.reports.daily import default_day
 from core.errors import ConfigError
 from core.settings import load_settings
 from core.timezone import SHANGHAI
-from tests.reports.reading import SOURCE_HEADER, docx, sheet_rows, xlsx
+from tests.reports.reading import SOURCE_HEADER, docx, docx_table, sheet_rows, xlsx
+from tests.reports.test_daily import NEW_HEADER
 from yuqing.scheduler import build_scheduler
 
 
@@ -63,9 +66,29 @@ def test_the_report_command_writes_both_documents_and_prints_their_paths(
     assert docx(paths[0].read_bytes()).paragraphs[0].text == "舆情回应工作季度通报"
 
 
+def test_a_title_xml_cannot_hold_does_not_break_the_brief(run, tmp_path: Path) -> None:
+    settings = load_settings(
+        data_dir=tmp_path, database={"url": f"sqlite:///{tmp_path / 'tracker.db'}"}
+    )
+    migrate(settings.database.url)
+    with session_scope(settings.database.url) as session:
+        create_issue(session=session, title="a\u0000b", settings=settings)
+    today = datetime.now(SHANGHAI).date().isoformat()
+
+    result = run("report", "daily", "--date", today, "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr  # was a traceback: a NUL is not XML
+    docx_path, xlsx_path = (Path(line) for line in result.stdout.splitlines())
+    new = sheet_rows(xlsx(xlsx_path.read_bytes()), "新增跟踪事项", NEW_HEADER)
+    assert [row[1] for row in new] == ["a\ufffdb"]
+    assert [row[1] for row in docx_table(docx(docx_path.read_bytes()), NEW_HEADER)] == ["a\ufffdb"]
+
+
 def test_bad_report_options_are_one_line_errors(run) -> None:
+    known = "a quarter is one of 2000Q1 to 2099Q4"  # 9999Q4 and 0000Q1 were tracebacks
     for args, message in (
         (("quarterly", "--quarter", "2025Q9"), "a quarter is written like 2025Q3, not '2025Q9'"),
+        (("quarterly", "--quarter", "9999Q4"), f"{known}, not '9999Q4'"),
+        (("quarterly", "--quarter", "0000Q1"), f"{known}, not '0000Q1'"),
         (("daily", "--quarter", "2025Q1"), "--quarter is for the quarterly bulletin"),
         (("quarterly", "--date", "2025-03-01"), "--date is for the daily brief"),
     ):

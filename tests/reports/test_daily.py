@@ -230,3 +230,30 @@ def test_a_day_without_anything_is_a_valid_brief(client: TestClient, admin: Head
 def test_a_day_not_yet_begun_has_no_brief(client: TestClient, admin: Headers) -> None:
     reply = client.get("/api/reports/daily.xlsx", params={"date": "2999-01-01"}, headers=admin)
     assert reply.status_code == 400 and reply.json()["error"]["type"] == "InputError"
+
+
+def test_titles_from_the_public_are_plain_text_in_both_documents(
+    app: FastAPI, client: TestClient, admin: Headers
+) -> None:
+    # A control character made both downloads a 500 (a NUL too, where the tracker keeps one:
+    # tests/reports/test_documents.py); "=HYPERLINK(...)" was a live formula in the XLSX.
+    tracker = Tracker(client, admin)
+    titles = ["a\u0001b", '=HYPERLINK("http://evil.example/","点击查看")', "@SUM(1,2)"]
+    for title in titles:
+        set_created_at(app, tracker.issue(title, "general", at(0, 9)), at(0, 10))
+    params = {"date": "2025-09-10"}
+
+    workbook = xlsx(
+        download(client, "/api/reports/daily.xlsx", admin, params, "舆情日报_2025-09-10.xlsx")
+    )
+    cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    shown = [row[1] for row in sheet_rows(workbook, "新增跟踪事项", NEW_HEADER)]
+    assert sorted(shown) == sorted(["a\ufffdb", *("'" + title for title in titles[1:])])
+
+    document = docx(
+        download(client, "/api/reports/daily.docx", admin, params, "舆情日报_2025-09-10.docx")
+    )
+    assert sorted(row[1] for row in docx_table(document, NEW_HEADER)) == sorted(
+        ["a\ufffdb", *titles[1:]]
+    )

@@ -5,6 +5,12 @@
  * token. A field named "name:int", "name:ints" or "name:bool" is sent as that JSON type; an
  * empty field is left out. After the answer: data-done (a notice), data-refresh (a selector
  * sent the "refresh" event), data-goto (a link, "{id}" taken from the answer), data-reload.
+ *
+ * Nothing of the pages' behaviour is inline (the Content-Security-Policy allows only these
+ * files, dashboards/headers.py): a select with data-submit-on-change submits its form, and a
+ * region with data-hold-while-focused is not reloaded by polling or events while a field in
+ * it has focus, only by an explicit "refresh" (what an hx-trigger filter did, which htmx
+ * could only evaluate as code).
  */
 (function () {
   "use strict";
@@ -266,8 +272,25 @@
     });
   }
 
+  function holdWhileFocused(evt) {
+    var elt = evt.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-hold-while-focused")) { return; }
+    var cause = evt.detail.triggeringEvent;
+    if (cause && cause.type === "refresh") { return; }
+    if (elt.querySelector(":focus")) { evt.preventDefault(); }
+  }
+
+  function submitOnChange(evt) {
+    var field = evt.target;
+    if (field && field.matches && field.matches("[data-submit-on-change]") && field.form) {
+      field.form.submit();
+    }
+  }
+
   function start() {
     document.body.addEventListener("htmx:afterRequest", afterRequest);
+    document.body.addEventListener("htmx:confirm", holdWhileFocused);
+    document.addEventListener("change", submitOnChange);
     var ready = document.fonts && document.fonts.ready ? document.fonts.ready : Promise.resolve();
     htmx.onLoad(function (root) {
       ready.then(function () {
