@@ -5,6 +5,7 @@
     │   └── CalendarError        a deadline needs a year the working-day calendar lacks
     ├── InputError               bad input from a user, a file or a request (HTTP 400/422)
     │   ├── QuerySyntaxError     a search query that cannot be parsed
+    │   │   └── QueryTooComplex  one nested too deep or with too many terms for every store
     │   ├── CursorError          a pagination or scan cursor that is malformed or expired
     │   ├── TimeFormatError      a time written in no form the crawler knows
     │   ├── ItemRejected         a crawled or imported item that cannot become a post
@@ -45,6 +46,15 @@ class InputError(YuqingError):
 
 class QuerySyntaxError(InputError):
     """A search query that cannot be parsed."""
+
+
+class QueryTooComplex(QuerySyntaxError):
+    """A search query beyond what every store can run: `bound` is "depth" (parentheses and NOT
+    nested too deep), "terms" or "length", and `most` the largest number allowed."""
+
+    def __init__(self, message: str, *, bound: str, most: int) -> None:
+        super().__init__(message)
+        self.bound, self.most = bound, most
 
 
 class CursorError(InputError):

@@ -16,7 +16,7 @@ from api.auth.models import Role, User
 from api.departments import service as departments
 from api.deps import SessionDep, SettingsDep, StoreDep
 from api.sources import service as sources
-from core.errors import InputError
+from core.errors import InputError, QueryTooComplex
 from core.settings import Settings
 from core.timezone import SHANGHAI
 from dashboards.auth import page_user
@@ -104,7 +104,8 @@ class SearchForm:
 
 
 def search_form(
-    q: Annotated[str, Query(max_length=500)] = "",
+    # Bounded by the query parser (store.query), whose refusal the page explains in Chinese.
+    q: str = "",
     source: Annotated[str, Query(max_length=100)] = "",
     kind: Annotated[str, Query(pattern="^(|news|board|microblog|hotline)$")] = "",
     date_from: Annotated[str, Query(alias="from", max_length=10)] = "",
@@ -178,6 +179,12 @@ def _results_context(
 
 
 def explain(exc: InputError) -> str:
+    """What went wrong with the search, in Chinese, for the page."""
+    if isinstance(exc, QueryTooComplex):
+        return {
+            "depth": f"检索式嵌套过深：括号与 NOT（或“-”）最多嵌套 {exc.most} 层，请简化检索式。",
+            "terms": f"检索式过长：最多可含 {exc.most} 个检索词，请拆分后分别检索。",
+        }.get(exc.bound, f"检索式过长：最多 {exc.most} 个字符，请简化检索式。")
     message = str(exc)
     if any("\u4e00" <= ch <= "\u9fff" for ch in message):
         return message
@@ -202,7 +209,8 @@ def search_page(
         departments=departments.list_departments(session=session),
         query_string=form.query_string(),
     )
-    return render(request, "search.html", context, user=user)
+    status = 400 if "problem" in context else 200
+    return render(request, "search.html", context, user=user, status_code=status)
 
 
 @router.get("/search/results")

@@ -8,6 +8,12 @@
 
 NOT binds tighter than AND, and AND tighter than OR. Operators are written in capitals; in
 lower case they are ordinary words.
+
+A query is bounded before any store sees it: at most MAX_QUERY_LENGTH characters, MAX_TERMS
+terms, and parentheses and NOT nested at most MAX_DEPTH deep. Each backend turns the tree into
+nested clauses (SQLite's SQL and FTS5 parsers and Elasticsearch's bool queries each have a
+nesting limit) and the parser itself recurses once per level, so without the bound a deep
+query is a crash instead of an answer.
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.errors import QuerySyntaxError
+from core.errors import QuerySyntaxError, QueryTooComplex
 from store.textindex import index_tokens
 
 MAX_QUERY_LENGTH = 1000
 MAX_TERMS = 64
+MAX_DEPTH = 8  # parentheses and NOT, nested; tests/store/contract.py runs the deepest on each store
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ class _Parser:
         self.lexemes = lexemes
         self.pos = 0
         self.terms = 0
+        self.depth = 0  # parentheses and NOT around the current position
 
     def peek(self) -> str | None:
         return self.lexemes[self.pos][0] if self.pos < len(self.lexemes) else None
@@ -122,15 +130,17 @@ class _Parser:
 
     def unary(self) -> Node:
         kind = self.peek()
-        if kind == "NOT":
+        if kind in ("NOT", "open"):
             self.take()
-            return Not(self.unary())
-        if kind == "open":
-            self.take()
-            node = self.or_expr()
-            if self.peek() != "close":
-                raise QuerySyntaxError("a parenthesis is not closed")
-            self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise QueryTooComplex(
+                    f"parentheses and NOT may be nested at most {MAX_DEPTH} deep",
+                    bound="depth",
+                    most=MAX_DEPTH,
+                )
+            node = self.grouped() if kind == "open" else Not(self.unary())
+            self.depth -= 1
             return node
         if kind in ("word", "phrase"):
             _, value = self.take()
@@ -139,18 +149,32 @@ class _Parser:
                 raise QuerySyntaxError(f"{value!r} has no letters, digits or characters to search")
             self.terms += 1
             if self.terms > MAX_TERMS:
-                raise QuerySyntaxError(f"a query may have at most {MAX_TERMS} terms")
+                raise QueryTooComplex(
+                    f"a query may have at most {MAX_TERMS} terms", bound="terms", most=MAX_TERMS
+                )
             return Term(value, tokens)
         if kind is None:
             raise QuerySyntaxError("the query ends where a term was expected")
         _, value = self.take()
         raise QuerySyntaxError(f"expected a term, found {value!r}")
 
+    def grouped(self) -> Node:
+        """What stands between a parenthesis just taken and its closing one."""
+        node = self.or_expr()
+        if self.peek() != "close":
+            raise QuerySyntaxError("a parenthesis is not closed")
+        self.take()
+        return node
+
 
 def parse(text: str) -> Node | None:
     """Parse a query; an empty or blank query means no full-text condition (None)."""
     if len(text) > MAX_QUERY_LENGTH:
-        raise QuerySyntaxError(f"a query may be at most {MAX_QUERY_LENGTH} characters long")
+        raise QueryTooComplex(
+            f"a query may be at most {MAX_QUERY_LENGTH} characters long",
+            bound="length",
+            most=MAX_QUERY_LENGTH,
+        )
     lexemes = _lex(text)
     if not lexemes:
         return None

@@ -17,8 +17,9 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,9 @@ from core.errors import InputError
 from core.timezone import SHANGHAI
 
 STATEMENT_KINDS = ("first_statement", "response", "press_conference", "policy_interpretation")
+# The quarters there can be figures for. Beyond them a quarter's bounds leave what dates can
+# hold (9999Q4 ends in the year 10000, 0000Q1 begins in year 0), and nothing was tracked there.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 AGE_BUCKETS = ((1, "<1天"), (3, "1-3天"), (7, "3-7天"), (None, ">7天"))
 
 
@@ -225,10 +229,24 @@ def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:
             raise ValueError
     except (ValueError, IndexError) as exc:
         raise InputError(f"a quarter is written like 2025Q3, not {quarter!r}") from exc
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InputError(f"a quarter is one of {FIRST_YEAR}Q1 to {LAST_YEAR}Q4, not {quarter!r}")
     tz = SHANGHAI
     start = datetime(year, 3 * q - 2, 1, tzinfo=tz)
     end = datetime(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1, tzinfo=tz)
     return start, end
+
+
+def _valid_quarter(quarter: str) -> str:
+    try:
+        quarter_bounds(quarter)
+    except InputError as exc:
+        raise ValueError(str(exc)) from exc
+    return quarter.upper()
+
+
+# A quarter given in a request (?quarter=2025Q3): one quarter_bounds can count, else a 422.
+Quarter = Annotated[str, AfterValidator(_valid_quarter)]
 
 
 def ranking(metrics: list[DepartmentMetrics]) -> list[dict[str, Any]]:

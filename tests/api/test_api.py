@@ -258,6 +258,16 @@ def test_bad_query_is_400_with_a_message(client: TestClient, users) -> None:
     assert_error(reply, 400, "InputError")
 
 
+@pytest.mark.parametrize("query", ["(" * 330 + "拆迁" + ")" * 330, "NOT " * 50 + "拆迁"])
+def test_a_deeply_nested_query_is_400_not_a_crash(client: TestClient, users, query: str) -> None:
+    # The parentheses were a RecursionError (500), the NOTs SQLite's "parser stack overflow"
+    # (503); the aggregation endpoint parses the same query.
+    for path in ("/api/posts/search", "/api/posts/aggregate"):
+        reply = client.get(path, params={"q": query}, headers=users["analyst"])
+        error = assert_error(reply, 400, "QueryTooComplex")
+        assert error["message"] == "parentheses and NOT may be nested at most 8 deep"
+
+
 BAD_PARAMS = [
     {"limit": 0},
     {"limit": 501},

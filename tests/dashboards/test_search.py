@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 from typing import Any
+from urllib.parse import urlencode
 
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
@@ -71,3 +72,19 @@ def test_search_results_export_to_xlsx(site: Site, new_page: Any) -> None:
     exported = {row[-1] for row in rows[1:]}
     assert exported == {hit.post.id for hit in expected.hits}
     assert {row[8] for row in rows[1:]} == {"负面"}
+
+
+def test_a_query_nested_too_deep_is_a_400_page_in_chinese(site: Site, new_page: Any) -> None:
+    # 330 parentheses were a RecursionError, 50 NOTs SQLite's "parser stack overflow": both
+    # showed the API's JSON instead of the page.
+    page: Page = new_page()
+    sign_in(page, site, "analyst")
+    for query in ("(" * 330 + "停水" + ")" * 330, "NOT " * 50 + "停水"):
+        reply = page.goto(site.base + "/search?" + urlencode({"q": query}))
+        assert reply is not None and reply.status == 400
+        assert reply.headers["content-type"].startswith("text/html")
+        expect(page.locator(".card.error[role=alert]")).to_have_text(
+            "检索式嵌套过深：括号与 NOT（或“-”）最多嵌套 8 层，请简化检索式。"
+        )
+        expect(page.locator("input[name=q]")).to_have_value(query)  # to be corrected
+        expect(page.locator("#hits")).to_have_count(0)

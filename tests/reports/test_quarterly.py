@@ -4,16 +4,18 @@ listed. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.issues.sla import CLOCK_LABELS, ClockKind
 from core.settings import Settings
 from core.timezone import SHANGHAI
-from tests.helpers import Headers
+from tests.helpers import ADMIN_PASSWORD, Headers, assert_error
 from tests.reports.reading import (
     docx,
     docx_table,
@@ -178,3 +180,28 @@ def test_the_default_quarter_is_the_last_completed_one(settings: Settings) -> No
     new_year = datetime(2026, 1, 1, 0, 30, tzinfo=SHANGHAI)
     assert default_quarter(settings, new_year) == "2025Q4"
     assert default_quarter(settings, new_year - timedelta(hours=1)) == "2025Q3"
+
+
+@pytest.mark.parametrize("quarter", ["9999Q4", "0000Q1", "1999Q4", "2100Q1"])
+def test_a_quarter_out_of_range_is_a_422(client: TestClient, admin: Headers, quarter: str) -> None:
+    # 9999Q4 ends in the year 10000 and 0000Q1 begins in year 0: both were a 500.
+    for path in ("ranking", "quarterly.docx", "quarterly.xlsx"):
+        reply = client.get(f"/api/reports/{path}", params={"quarter": quarter}, headers=admin)
+        error = assert_error(reply, 422, "ValidationError")
+        assert f"a quarter is one of 2000Q1 to 2099Q4, not '{quarter}'" in error["message"]
+    # The leader page's ranking fragment, which takes the same parameter.
+    login = client.get("/login").text
+    nonce = re.search(r'name="csrf_token" value="([^"]+)"', login)
+    assert nonce is not None
+    form = {"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": nonce.group(1)}
+    assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+    assert client.get("/leader/ranking", params={"quarter": "2025Q3"}).status_code == 200
+    assert_error(client.get("/leader/ranking", params={"quarter": quarter}), 422)
+    assert_error(client.get("/leader", params={"quarter": quarter}), 422)
+
+
+def test_the_first_and_last_quarters_have_figures(client: TestClient, admin: Headers) -> None:
+    for quarter, start in (("2000Q1", "2000-01-01T00:00:00+08:00"), ("2099q4", "2099-10-01")):
+        reply = client.get("/api/reports/ranking", params={"quarter": quarter}, headers=admin)
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["from"].startswith(start)

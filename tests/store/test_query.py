@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import QuerySyntaxError
-from store.query import And, Not, Or, Term, parse, positive_terms
+from core.errors import QuerySyntaxError, QueryTooComplex
+from store.query import (
+    MAX_DEPTH,
+    MAX_QUERY_LENGTH,
+    MAX_TERMS,
+    And,
+    Not,
+    Or,
+    Term,
+    parse,
+    positive_terms,
+)
 from store.textindex import GAP, index_tokens
 
 
@@ -60,3 +70,32 @@ def test_positive_terms_skip_negated_ones() -> None:
 def test_malformed_queries_say_what_is_wrong(query: str, message: str) -> None:
     with pytest.raises(QuerySyntaxError, match=message):
         parse(query)
+
+
+def test_nesting_is_bounded_before_the_parser_recurses_into_it() -> None:
+    # 330 parentheses were a RecursionError (500), 50 NOTs an SQLite "parser stack overflow".
+    for deep in ("(" * 330 + "拆迁" + ")" * 330, "NOT " * 50 + "拆迁", "-x " + "NOT (" * 20 + "y"):
+        with pytest.raises(QueryTooComplex, match=f"nested at most {MAX_DEPTH} deep") as err:
+            parse(deep)
+        assert (err.value.bound, err.value.most) == ("depth", MAX_DEPTH)
+    # Parentheses and NOT count alike, and only where they enclose one another.
+    assert parse("(" * MAX_DEPTH + "拆迁" + ")" * MAX_DEPTH) == term("拆迁")
+    deepest = "NOT (" * (MAX_DEPTH // 2) + "拆迁" + ")" * (MAX_DEPTH // 2)
+    assert parse(deepest) is not None
+    with pytest.raises(QueryTooComplex):
+        parse("NOT " + deepest)
+    siblings = " ".join(f"-x{i}" for i in range(MAX_DEPTH + 1))
+    assert parse(f"a {siblings}") == And(
+        (term("a"), *(Not(term(f"x{i}")) for i in range(MAX_DEPTH + 1)))
+    )
+
+
+def test_terms_and_length_are_bounded() -> None:
+    words = [f"w{i}" for i in range(MAX_TERMS)]
+    assert len(positive_terms(parse(" OR ".join(words)))) == MAX_TERMS
+    with pytest.raises(QueryTooComplex, match=f"at most {MAX_TERMS} terms") as err:
+        parse(" OR ".join([*words, "more"]))
+    assert (err.value.bound, err.value.most) == ("terms", MAX_TERMS)
+    with pytest.raises(QueryTooComplex) as err:
+        parse("x" * (MAX_QUERY_LENGTH + 1))
+    assert err.value.bound == "length"

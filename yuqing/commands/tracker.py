@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from core.errors import YuqingError
+from core.errors import InputError, YuqingError
 from yuqing import wiring
 
 
@@ -104,6 +105,8 @@ def report(
         raise YuqingError("--quarter is for the quarterly bulletin")
     if kind == "quarterly" and day is not None:
         raise YuqingError("--date is for the daily brief")
+    directory = out or documents.output_dir(settings)
+    _writable(directory)  # before the report is built, which takes seconds
     migrate(settings.database.url)
     with session_scope(settings.database.url) as session:
         if kind == "daily":
@@ -121,5 +124,23 @@ def report(
                 quarter=quarter or quarterly.default_quarter(settings),
             )
             document = quarterly.report(bulletin)
-    for path in documents.write(document, out or documents.output_dir(settings)):
+    try:
+        paths = documents.write(document, directory)
+    except OSError as exc:
+        raise _unwritable(directory, exc) from exc
+    for path in paths:
         typer.echo(path)
+
+
+def _writable(directory: Path) -> None:
+    """Create the report's folder, or say in one line why it cannot be written to."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unwritable(directory, exc) from exc
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write the report to {directory}: permission denied")
+
+
+def _unwritable(directory: Path, exc: OSError) -> InputError:
+    return InputError(f"cannot write the report to {directory}: {exc.strerror or exc}")
