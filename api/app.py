@@ -17,30 +17,23 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.alerts.views import router as alerts_router
-from api.audit.middleware import AuditMiddleware
 from api.audit.views import router as audit_router
 from api.auth import service as auth_service
 from api.auth.views import router as auth_router
 from api.briefings.views import issue_router as briefing_issue_router
 from api.briefings.views import router as briefings_router
-from api.database import make_engine, make_session_factory, migrate, ping
+from api.database import make_engine, make_read_factory, make_session_factory, migrate, ping
 from api.departments.views import router as departments_router
 from api.deps import get_current_user
+from api.errors import ErrorBody, ErrorResponse, status_code_for
 from api.hot_issues.views import router as hot_issues_router
 from api.issues.views import router as issues_router
 from api.posts.views import router as posts_router
 from api.reports.views import router as reports_router
 from api.sources.views import router as sources_router
+from api.writes import WriteMiddleware, read_slots, write_gate
 from core.errors import (
-    AuthError,
-    ConfigError,
-    ConflictError,
-    ForbiddenError,
-    InputError,
-    NotFoundError,
     RateLimited,
-    StoreError,
-    StoreUnavailable,
     YuqingError,
 )
 from core.settings import Settings, get_settings
@@ -50,31 +43,6 @@ from store.base import PostStore
 log = logging.getLogger(__name__)
 
 TITLE = "yuqing 舆情监测与回应跟踪 API"
-
-# The most specific class first: ForbiddenError is an AuthError, StoreUnavailable a StoreError.
-STATUS_CODES: tuple[tuple[type[YuqingError], int], ...] = (
-    (ForbiddenError, 403),
-    (AuthError, 401),
-    (InputError, 400),
-    (NotFoundError, 404),
-    (ConflictError, 409),
-    (RateLimited, 429),
-    (StoreUnavailable, 503),
-    (StoreError, 500),
-    (ConfigError, 500),
-)
-
-
-class ErrorBody(BaseModel):
-    type: str
-    message: str
-    details: list[dict[str, Any]] | None = None
-
-
-class ErrorResponse(BaseModel):
-    """What every error looks like."""
-
-    error: ErrorBody
 
 
 class ComponentHealth(BaseModel):
@@ -89,13 +57,6 @@ class HealthRead(BaseModel):
     status: Literal["ok", "degraded"]
     store: StoreHealth
     database: ComponentHealth
-
-
-def status_code_for(exc: YuqingError) -> int:
-    for cls, code in STATUS_CODES:
-        if isinstance(exc, cls):
-            return code
-    return 500
 
 
 def _error(
@@ -163,8 +124,9 @@ def prepare(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Sync endpoints and dependencies run in anyio's thread pool: bound how many at once.
-    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.api.threads
+    # Sync endpoints and dependencies run in anyio's thread pool: api.threads reads at once,
+    # and one thread more for the write holding the write gate (api/writes.py).
+    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.api.threads + 1
     try:
         prepare(app)
     except YuqingError as exc:
@@ -205,6 +167,9 @@ def create_api(settings: Settings | None = None, store: PostStore | None = None)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.read_factory = make_read_factory(engine)
+    app.state.write_gate = write_gate()
+    app.state.read_slots = read_slots(app.state.settings.api.threads)
     app.state.owns_store = store is None
     app.state.store = store if store is not None else open_store(settings)
 
@@ -213,7 +178,7 @@ def create_api(settings: Settings | None = None, store: PostStore | None = None)
 
     app.include_router(auth_router)
     # Inside the error handling for expected errors, so it records the status clients get.
-    app.add_middleware(AuditMiddleware)
+    app.add_middleware(WriteMiddleware)
     # Belt and braces: these routers refuse anonymous calls even if an endpoint forgot a role.
     signed_in = [Depends(get_current_user)]
     app.include_router(alerts_router, dependencies=signed_in)

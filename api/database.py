@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from core.errors import (
     YuqingError,
 )
 from core.settings import PROJECT_ROOT
+from core.text import valid_json, valid_row
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK_KEY = 0x79757169  # "yuqi"
 # anyio's default thread limiter runs 40 sync endpoints at once.
 SQLITE_POOL_SIZE = 40
+# Execution option naming how a SQLite transaction begins (DEFERRED or IMMEDIATE).
+SQLITE_BEGIN = "sqlite_begin"
 
 # Explicit constraint names, so that later migrations (batch mode on SQLite included) can find
 # and alter them by name on every backend.
@@ -164,12 +168,20 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
             connect_args={"timeout": 30},
             pool_size=SQLITE_POOL_SIZE,
             max_overflow=SQLITE_POOL_SIZE,
+            json_serializer=_json_text,
         )
         event.listen(engine, "connect", _sqlite_on_connect)
-        return engine
-    return create_engine(
-        parsed, echo=echo, pool_pre_ping=True, connect_args={"connect_timeout": 10}
-    )
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 10},
+            json_serializer=_json_text,
+        )
+    event.listen(engine, "before_cursor_execute", _valid_parameters, retval=True)
+    return engine
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -180,11 +192,57 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+    # The driver's own transaction handling would begin lazily, before the first write: a
+    # transaction that read first then finds the database changed under it and cannot write
+    # (SQLITE_BUSY_SNAPSHOT). Transactions are begun explicitly instead (`_sqlite_begin`).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """BEGIN as the session asked: IMMEDIATE for writers (they queue for the write lock up
+    front, in SQLite's busy wait, instead of failing halfway), DEFERRED for readers."""
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    connection.exec_driver_sql(f"BEGIN {options.get(SQLITE_BEGIN, 'DEFERRED')}")
+
+
+def _valid_parameters(
+    conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+) -> tuple[str, Any]:
+    """Every text written to the tracker is valid Unicode without control characters: a lone
+    surrogate would be stored, and every later read of the row would fail to encode."""
+    # Judged by the parameters' shape, not `many`: a batch of inserted rows comes as one
+    # mapping with `many` set.
+    rows = isinstance(parameters, list | tuple) and parameters
+    if rows and isinstance(parameters[0], Mapping | list | tuple):
+        return statement, type(parameters)(valid_row(row) for row in parameters)
+    return statement, valid_row(parameters)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(valid_json(value))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for units of work that write: on SQLite each begins IMMEDIATE (takes the write
+    lock at once, or waits for it before doing anything)."""
     # Objects stay readable after the commit at the edge of a request, without a new query.
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+    return sessionmaker(bind=writer, expire_on_commit=False)
+
+
+def make_read_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that only read: they never wait for a writer (WAL gives them a snapshot). One
+    that tries to save a change raises StoreError: a write goes through a write session."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", _refuse_flush)
+    return factory
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise StoreError("a read-only session was asked to save a change")
 
 
 def finish(session: Session) -> None:
@@ -311,9 +369,10 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
     with connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
-            # The pragma is ignored inside a transaction, so it goes first, on its own.
-            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
-            connection.commit()
+            # The pragma is ignored inside a transaction, so it goes first, on its own, to the
+            # driver (which has no transaction open: they are begun explicitly).
+            _sqlite_pragma(connection, "PRAGMA foreign_keys = OFF")
+            connection = connection.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         try:
             with connection.begin():
                 if connection.dialect.name == "postgresql":
@@ -331,8 +390,16 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
                     )
         finally:
             if sqlite and not connection.invalidated:
-                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
-                connection.commit()
+                _sqlite_pragma(connection, "PRAGMA foreign_keys = ON")
+
+
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    """Run a pragma outside any transaction (some are ignored inside one)."""
+    if connection.in_transaction():
+        connection.commit()
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a live connection
+    driver.execute(pragma)
 
 
 def migrate(target: str | URL | Engine, *, revision: str = "head") -> None:

@@ -16,7 +16,8 @@ from api.auth import service as auth_service
 from api.auth import tokens as api_tokens
 from api.auth.cookies import cookie_credential
 from api.auth.models import Role, User
-from api.database import abandon, finish
+from api.database import abandon, finish, unit_of_work
+from api.writes import WRITE_SESSION
 from core.errors import AuthError, ForbiddenError, NotFoundError
 from core.settings import Settings
 from store.base import PostStore
@@ -44,19 +45,40 @@ async def get_factory(request: Request) -> sessionmaker[Session]:
     return cast("sessionmaker[Session]", request.app.state.session_factory)
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request, committed once if the request succeeded, else rolled back.
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """A session that reads: authentication's, and a read request's for its endpoint.
 
     Making a session does no I/O (it connects at its first query, in the endpoint's thread);
-    finishing it does, so only that runs in the thread pool.
+    finishing it does, so only that runs in the thread pool. An API token's time of use,
+    noted while authenticating a read, is saved afterwards as a write of its own (queued
+    like every write: `api.writes`).
     """
-    session = request.app.state.session_factory()
+    session = request.app.state.read_factory()
     try:
         yield session
     except BaseException as exc:
         await run_in_threadpool(abandon, session, exc)
         raise
     await run_in_threadpool(finish, session)
+    token_id = getattr(request.state, api_tokens.TOUCH_KEY, None)
+    if token_id is not None and getattr(request.state, WRITE_SESSION, None) is None:
+        async with request.app.state.write_gate:
+            await run_in_threadpool(_touch, request.app.state.session_factory, token_id)
+
+
+def _touch(factory: sessionmaker[Session], token_id: int) -> None:
+    with unit_of_work(factory) as session:
+        api_tokens.touch(session=session, token_id=token_id)
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
+async def get_session(request: Request, read: ReadSessionDep) -> AsyncIterator[Session]:
+    """The request's session: for a write, the one `api.writes` commits with the audit
+    record after the endpoint (its answer waits for that); for a read, the read session."""
+    write = getattr(request.state, WRITE_SESSION, None)
+    yield write if write is not None else read
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -69,7 +91,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 def get_current_user(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User:
@@ -81,22 +103,28 @@ def get_current_user(
     if api_tokens.is_api_token(token):
         api_token = api_tokens.authenticate(session=session, token=token)
         request.state.api_token_id = api_token.id
-        user_id = api_token.user_id
-    else:
-        user_id = auth_service.decode_access_token(token, settings=settings)
-    return active_user(request, session, user_id)
+        if api_tokens.needs_touch(api_token):
+            setattr(request.state, api_tokens.TOUCH_KEY, api_token.id)
+        return active_user(request, session, api_token.user_id, claims=None)
+    claims = auth_service.decode_access_token(token, settings=settings)
+    return active_user(request, session, claims.user_id, claims=claims)
 
 
-def active_user(request: Request, session: Session, user_id: int) -> User:
-    """The account a verified credential names, if it still exists and is active; noted as the
-    request's actor for the audit log. The role is read from the database, not the token, so a
-    change takes effect at once."""
+def active_user(
+    request: Request, session: Session, user_id: int, *, claims: auth_service.AccessClaims | None
+) -> User:
+    """The account a verified credential names, if it still exists and is active and, for an
+    access token (`claims`; None for an API token, a row of its own), the session is still on;
+    noted as the request's actor for the audit log. The role is read from the database, not
+    the token, so a change takes effect at once."""
     try:
         user = auth_service.get(session=session, user_id=user_id)
     except NotFoundError:
         user = None
     if user is None or not user.is_active:
         raise AuthError("this account does not exist or is disabled")
+    if claims is not None and not claims.current_for(user):
+        raise AuthError("this session has ended (signed out); sign in again")
     audit.note_actor(request.state, user_id=user.id, name=user.username)
     return user
 

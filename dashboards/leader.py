@@ -60,7 +60,7 @@ def leader_page(
     user: Leader,
     session: SessionDep,
     settings: SettingsDep,
-    quarter: Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$")] = None,
+    quarter: Annotated[reports.Quarter | None, Query(pattern=r"^\d{4}Q[1-4]$")] = None,
 ) -> HTMLResponse:
     zone = SHANGHAI
     now = utcnow()
@@ -113,13 +113,13 @@ def leader_ranking(
     user: Leader,
     session: SessionDep,
     settings: SettingsDep,
-    quarter: Annotated[str, Query(pattern=r"^\d{4}Q[1-4]$")],
+    quarter: Annotated[reports.Quarter, Query(pattern=r"^\d{4}Q[1-4]$")],
 ) -> HTMLResponse:
     """The quarter's department ranking (季度通报) and its on-time rate per clock type."""
     generation = overview.last_change(session=session)
-    figures = app_cache(request, "leader-ranking", RANKING_SECONDS).get(
-        (quarter, generation), lambda: _ranking(session, settings, quarter)
-    )
+    settle = settings.api.figures_settle_seconds
+    cache = app_cache(request, "leader-ranking", RANKING_SECONDS, settle=settle)
+    figures = cache.get(quarter, lambda: _ranking(session, settings, quarter), version=generation)
     return render(request, "_ranking.html", {"quarter": quarter, **figures}, user=user)
 
 

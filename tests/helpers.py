@@ -35,18 +35,28 @@ PASSWORD = "password-123"
 Headers = dict[str, str]
 
 
-def app_settings(tmp_path: Path, tracker_url: str | None = None, **overrides: Any) -> Settings:
+def app_settings(
+    tmp_path: Path,
+    tracker_url: str | None = None,
+    *,
+    secret_key: str | None = SECRET,
+    **overrides: Any,
+) -> Settings:
     """A test app's settings: its data and a SQLite post store in `tmp_path`, the tracker at
-    `tracker_url` (a SQLite file in `tmp_path` when not given)."""
-    return load_settings(
-        env="test",
-        secret_key=SECRET,
-        admin_password=ADMIN_PASSWORD,
-        data_dir=tmp_path,
-        store={"backend": "sqlite", "sqlite_path": tmp_path / "posts.db"},
-        database={"url": tracker_url or f"sqlite:///{tmp_path}/tracker.db"},
-        **overrides,
-    )
+    `tracker_url` (a SQLite file in `tmp_path` when not given). `secret_key=None` configures
+    none, so the product makes its own in `tmp_path`; other keywords override any setting."""
+    values: dict[str, Any] = {
+        "env": "test",
+        "admin_password": ADMIN_PASSWORD,
+        "data_dir": tmp_path,
+        "store": {"backend": "sqlite", "sqlite_path": tmp_path / "posts.db"},
+        "database": {"url": tracker_url or f"sqlite:///{tmp_path}/tracker.db"},
+        # A test reads figures right after it changes something.
+        "api": {"figures_settle_seconds": 0},
+    }
+    if secret_key is not None:
+        values["secret_key"] = secret_key
+    return load_settings(**values | overrides)
 
 
 # -- the API through a TestClient -------------------------------------------------------------

@@ -25,10 +25,11 @@ from store.base import PostStore
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
-# Figures for one period are computed once per CACHE_SECONDS, and again after any change to
-# the tracker (every change appends a timeline event, so the newest event id says "something
-# changed"). Deadlines passing with time show within CACHE_SECONDS. The cache holds the encoded
-# answer.
+# Figures for one period are computed once per CACHE_SECONDS, and again after a change to the
+# tracker (every change appends a timeline event, so the newest event id says "something
+# changed"), at most once per `api.figures_settle_seconds`; while one request computes them,
+# the others get the figures before (api/cache.py). Deadlines passing with time show within
+# CACHE_SECONDS. The cache holds the encoded answer.
 CACHE_SECONDS = 30.0
 CACHE_ENTRIES = 256
 
@@ -37,9 +38,12 @@ def _cached(
     request: Request, session: SessionDep, key: tuple[Any, ...], compute: Callable[[], Any]
 ) -> Response:
     generation = session.scalar(select(func.max(TimelineEvent.id)))
-    body = app_cache(request, "report-figures", CACHE_SECONDS, CACHE_ENTRIES).get(
-        (*key, generation),
+    settle = request.app.state.settings.api.figures_settle_seconds
+    cache = app_cache(request, "report-figures", CACHE_SECONDS, CACHE_ENTRIES, settle)
+    body = cache.get(
+        key,
         lambda: json.dumps(jsonable_encoder(compute()), ensure_ascii=False).encode(),
+        version=generation,
     )
     return Response(body, media_type="application/json")
 
@@ -87,7 +91,7 @@ def quarterly_ranking(
     _: Annotated[User, Depends(require_roles(Role.LEADER, Role.ANALYST, Role.PRESS))],
     session: SessionDep,
     settings: SettingsDep,
-    quarter: Annotated[str, Query(pattern=r"^\d{4}[Qq][1-4]$", examples=["2025Q3"])],
+    quarter: Annotated[service.Quarter, Query(pattern=r"^\d{4}[Qq][1-4]$", examples=["2025Q3"])],
 ) -> Response:
     """The quarterly ranking (季度通报): see `api.reports.service` for the formula."""
     since, until = service.quarter_bounds(quarter.upper())
@@ -115,7 +119,7 @@ DayQuery = Annotated[
     Query(alias="date", description="the day the brief covers; default: yesterday (local)"),
 ]
 QuarterQuery = Annotated[
-    str | None,
+    service.Quarter | None,
     Query(
         pattern=r"^\d{4}[Qq][1-4]$",
         examples=["2025Q3"],

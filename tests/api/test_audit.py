@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from api.audit import service as audit_service
 from api.audit.models import AuditEntry
 from api.deps import TOKEN_URL
+from api.writes import MAX_WRITE_BODY
 from tests.helpers import (
     ADMIN_PASSWORD,
     PASSWORD,
@@ -214,27 +215,29 @@ def test_the_database_refuses_to_change_or_remove_audit_records(
     assert snapshot(audit_rows(app)) == before
 
 
-def test_a_failed_audit_write_is_logged_and_the_answer_stands(
+def test_a_change_whose_audit_record_cannot_be_written_is_not_saved(
     app: FastAPI,
     client: TestClient,
     admin: Headers,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """No write without its audit record: the record is in the change's own transaction, so
+    when it fails the change is rolled back and the client hears of it."""
     before = len(audit_rows(app))
 
     def broken(**_: object) -> None:
         raise RuntimeError("the audit table is on fire")
 
     monkeypatch.setattr(audit_service, "record", broken)
-    with caplog.at_level(logging.ERROR, logger="api.audit.middleware"):
+    with caplog.at_level(logging.ERROR, logger="api.writes"):
         reply = client.post("/api/departments", json={"code": "z", "name": "某局"}, headers=admin)
-    assert reply.status_code == 201
-    assert client.get("/api/departments", headers=admin).json()[0]["code"] == "z"
-    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1 and "POST /api/departments" in errors[0].getMessage()
-    assert "on fire" in str(errors[0].exc_info[1])
+    assert_error(reply, 500)
+    monkeypatch.undo()
+    assert client.get("/api/departments", headers=admin).json() == []
     assert len(audit_rows(app)) == before
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("POST /api/departments could not be saved" in e and "on fire" in e for e in errors)
 
 
 def test_an_unexpected_error_is_recorded_as_500(settings) -> None:
@@ -253,3 +256,42 @@ def test_an_unexpected_error_is_recorded_as_500(settings) -> None:
     assert (row.path, row.status_code, row.detail) == (
         "/api/boom", 500, {"body": {"password": "[redacted]"}},
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("bad", "accepted"), [("\ud800", False), ("\udfff尾", False), ("a\u0000b\x07", True)]
+)
+def test_a_request_with_invalid_text_leaves_the_audit_log_readable(
+    app: FastAPI, client: TestClient, admin: Headers, bad: str, accepted: bool
+) -> None:
+    # The escaped JSON decodes to a lone surrogate or a control character, which a database
+    # stores but no later read can encode; the text is made valid before it is stored.
+    body = '{"title": ' + json.dumps(bad) + "}"
+    as_json = {"Content-Type": "application/json"}
+    refused = client.post("/api/issues", content=body, headers=as_json)
+    assert refused.status_code == 401
+    reply = client.post("/api/issues", content=body, headers={**admin, **as_json})
+    if accepted:  # control characters are replaced and the issue saved
+        assert reply.status_code == 201, reply.text
+        issue = client.get(f"/api/issues/{reply.json()['id']}", headers=admin)
+        assert issue.status_code == 200 and issue.json()["title"] == "a\ufffdb\ufffd"
+    else:  # a title that is not text at all is refused, with the reason
+        assert "body.title" in assert_error(reply, 422)["message"]
+
+    listed = client.get("/api/audit", headers=admin)
+    assert listed.status_code == 200, listed.text
+    titles = [e["detail"]["body"]["title"] for e in listed.json()["items"][:2]]
+    assert all(title.isprintable() and "\ufffd" in title for title in titles), titles
+
+
+def test_a_write_larger_than_the_limit_is_refused_unread_and_recorded(
+    app: FastAPI, client: TestClient, admin: Headers
+) -> None:
+    before = len(audit_rows(app))
+    huge = {"title": "x" * (MAX_WRITE_BODY + 1)}
+    reply = client.post("/api/issues", json=huge, headers=admin)
+    assert_error(reply, 413)
+    rows = audit_rows(app)
+    assert len(rows) == before + 1
+    assert (rows[-1].path, rows[-1].status_code) == ("/api/issues", 413)
+    assert client.get("/api/issues", headers=admin).json()["total"] == 0

@@ -9,7 +9,6 @@ from datetime import UTC
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from sqlalchemy.orm import Session
 
 from api.auth import service as auth_service
 from api.auth.models import Role, User
@@ -18,6 +17,7 @@ from api.database import (
     current_revision,
     downgrade,
     make_engine,
+    make_read_factory,
     make_session_factory,
     migrate,
     session_scope,
@@ -32,7 +32,7 @@ from core.settings import load_settings
 TABLES = {
     "departments", "users", "tracked_issues", "timeline_events", "source_states", "crawl_runs",
     "hot_issues", "hot_issue_posts", "analysis_state", "hot_issue_alerts", "notifications",
-    "notification_deliveries",
+    "notification_deliveries", "login_locks",
 }  # fmt: skip
 
 SETTINGS = load_settings()
@@ -125,6 +125,35 @@ def test_the_outbox_migration_carries_alerts_and_promotions_over_and_back(db_url
             alert = conn.execute(sa.text("SELECT * FROM alerts")).mappings().one()
             assert (alert["id"], alert["hot_issue_id"], alert["status"]) == (5, 3, "failed")
             assert conn.execute(sa.text("SELECT count(*) FROM alert_deliveries")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_the_session_migration_gives_every_user_a_stamp_of_their_own(db_url: str) -> None:
+    """0008 on a database with users: each gets a random session stamp (so tokens issued
+    before it stop working), and the users survive the way back."""
+    migrate(db_url, revision="0007")
+    engine = make_engine(db_url)
+    at = "2025-03-10 09:00:00+00"
+    try:
+        with engine.begin() as conn:
+            for user_id, name in ((1, "admin"), (2, "analyst")):
+                conn.exec_driver_sql(
+                    "INSERT INTO users (id, username, password_hash, role, is_active, created_at)"
+                    f" VALUES ({user_id}, '{name}', 'x', '{name}', true, '{at}')"
+                )
+        migrate(db_url)
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, session_stamp FROM users ORDER BY id")).all()
+        stamps = [stamp for _, stamp in rows]
+        assert [user_id for user_id, _ in rows] == [1, 2]
+        assert len(set(stamps)) == 2 and all(len(s) == 32 and int(s, 16) >= 0 for s in stamps)
+        downgrade(db_url, revision="0007")
+        assert "login_locks" not in _tables(engine)
+        assert "session_stamp" not in {c["name"] for c in sa.inspect(engine).get_columns("users")}
+        with engine.connect() as conn:
+            names = conn.execute(sa.text("SELECT username FROM users ORDER BY id")).scalars()
+            assert list(names) == ["admin", "analyst"]
     finally:
         engine.dispose()
 
@@ -288,15 +317,15 @@ def _new_issue(sessions) -> int:
         return issue.id
 
 
-def test_two_sessions_editing_one_version_one_wins_and_nothing_is_lost(sessions) -> None:
+def test_two_sessions_editing_one_version_one_wins_and_nothing_is_lost(engine, sessions) -> None:
     issue_id = _new_issue(sessions)
-    first: Session = sessions()
-    second: Session = sessions()
-    try:
-        # Both read version 1 before either writes.
-        assert issues.get(session=first, issue_id=issue_id).version == 1
-        assert issues.get(session=second, issue_id=issue_id).version == 1
+    readers = make_read_factory(engine)
+    # Both users load the form at version 1 before either saves, as two browsers would.
+    with readers() as first_view, readers() as second_view:
+        assert issues.get(session=first_view, issue_id=issue_id).version == 1
+        assert issues.get(session=second_view, issue_id=issue_id).version == 1
 
+    with sessions() as first:
         issues.update_issue(
             settings=SETTINGS,
             session=first,
@@ -307,6 +336,7 @@ def test_two_sessions_editing_one_version_one_wins_and_nothing_is_lost(sessions)
         )
         first.commit()
 
+    with sessions() as second:
         with pytest.raises(ConflictError, match="changed by someone else"):
             issues.update_issue(
                 settings=SETTINGS,
@@ -317,9 +347,6 @@ def test_two_sessions_editing_one_version_one_wins_and_nothing_is_lost(sessions)
                 actor=None,
             )
         second.rollback()
-    finally:
-        first.close()
-        second.close()
 
     with sessions() as session:
         issue = issues.get(session=session, issue_id=issue_id)
@@ -340,19 +367,20 @@ def test_two_sessions_editing_one_version_one_wins_and_nothing_is_lost(sessions)
             )
 
 
-def test_concurrent_writers_in_threads_exactly_one_wins(sessions) -> None:
+def test_concurrent_writers_in_threads_exactly_one_wins(engine, sessions) -> None:
     issue_id = _new_issue(sessions)
+    readers = make_read_factory(engine)
     writers = 4
     loaded = threading.Barrier(writers, timeout=30)
     outcomes: list[str] = []
     lock = threading.Lock()
 
     def write(n: int) -> None:
+        with readers() as view:
+            assert issues.get(session=view, issue_id=issue_id).version == 1
+        loaded.wait()
         with sessions() as session:
             try:
-                issue = issues.get(session=session, issue_id=issue_id)
-                assert issue.version == 1
-                loaded.wait()
                 issues.update_issue(
                     settings=SETTINGS,
                     session=session,
