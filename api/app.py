@@ -22,12 +22,13 @@ from api.auth import service as auth_service
 from api.auth.views import router as auth_router
 from api.briefings.views import issue_router as briefing_issue_router
 from api.briefings.views import router as briefings_router
-from api.database import make_engine, make_read_factory, make_session_factory, migrate, ping
+from api.database import make_engine, make_read_factory, make_session_factory, ping
 from api.departments.views import router as departments_router
 from api.deps import get_current_user
 from api.errors import ErrorBody, ErrorResponse, status_code_for
 from api.hot_issues.views import router as hot_issues_router
 from api.issues.views import router as issues_router
+from api.migrating import migrate
 from api.posts.views import router as posts_router
 from api.reports.views import router as reports_router
 from api.sources.views import router as sources_router

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, cast
 
-from alembic import command
-from alembic.config import Config
-from alembic.util.exc import CommandError
 from pydantic import AfterValidator, AwareDatetime
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import URL, CursorResult, make_url
@@ -40,9 +37,7 @@ from core.text import valid_json, valid_row
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed number works; it only has to be the same for every process migrating one database.
-_MIGRATION_LOCK_KEY = 0x79757169  # "yuqi"
 # anyio's default thread limiter runs 40 sync endpoints at once.
 SQLITE_POOL_SIZE = 40
 # Execution option naming how a SQLite transaction begins (DEFERRED or IMMEDIATE).
@@ -290,7 +285,7 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 @contextmanager
 def session_scope(target: str | URL | Engine) -> Iterator[Session]:
     """A unit of work for a command or script, on its own engine unless one is given."""
-    engine, owned = _engine_for(target)
+    engine, owned = engine_for(target)
     try:
         with unit_of_work(make_session_factory(engine)) as session:
             yield session
@@ -305,7 +300,7 @@ def connect(engine: Engine) -> Connection:
         return engine.connect()
     except (OperationalError, DBAPIError) as exc:
         raise StoreUnavailable(
-            f"cannot reach the tracker database at {safe_url(engine.url)}: {_reason(exc)}"
+            f"cannot reach the tracker database at {safe_url(engine.url)}: {error_reason(exc)}"
         ) from exc
 
 
@@ -316,139 +311,37 @@ def ping(engine: Engine) -> bool:
             connection.execute(text("SELECT 1"))
         return True
     except Exception as exc:  # a health check reports trouble, it never fails itself
-        log.warning("tracker database ping failed: %s", _reason(exc))
+        log.warning("tracker database ping failed: %s", error_reason(exc))
         return False
 
 
 def translate_db_error(exc: BaseException) -> YuqingError | None:
     """The product error for a database failure met while serving a request, if it is one."""
     if isinstance(exc, OperationalError):
-        log.error("tracker database unavailable: %s", _reason(exc))
+        log.error("tracker database unavailable: %s", error_reason(exc))
         return StoreUnavailable("the tracker database is not available right now; try again")
     if isinstance(exc, IntegrityError):
-        log.info("integrity error turned into a conflict: %s", _reason(exc))
+        log.info("integrity error turned into a conflict: %s", error_reason(exc))
         return ConflictError(
             "the change conflicts with data saved in the meantime; reload and try again"
         )
     if isinstance(exc, DataError | OverflowError):
         # A value the database cannot hold, e.g. an id beyond 64 bits (PostgreSQL says
         # DataError, SQLite's driver OverflowError): the request's fault, not the server's.
-        return InputError(f"a value in the request is out of range: {_reason(exc)}")
+        return InputError(f"a value in the request is out of range: {error_reason(exc)}")
     if isinstance(exc, DBAPIError):
-        log.error("tracker database error: %s", _reason(exc))
+        log.error("tracker database error: %s", error_reason(exc))
         return StoreError("the tracker database failed; the error has been logged")
     return None
 
 
-def _reason(exc: BaseException) -> str:
+def error_reason(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     return " ".join(str(cause).split()) or type(cause).__name__
 
 
-# -- migrations -------------------------------------------------------------------------------
-
-
-def alembic_config() -> Config:
-    """Alembic's configuration without an ini file, pointing at the shipped migrations."""
-    config = Config()
-    # configparser reads "%" as interpolation, and a checkout path may contain one.
-    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
-    config.set_main_option("path_separator", "os")
-    return config
-
-
-@contextmanager
-def migration_connection(engine: Engine) -> Iterator[Connection]:
-    """A connection in one transaction, ready to migrate.
-
-    On SQLite foreign keys are off for the run: batch migrations copy and drop tables, and a
-    drop with foreign keys on would cascade into the rows that point at the table. They are
-    checked afterwards instead. On PostgreSQL an advisory lock lets only one process migrate.
-    """
-    connection = connect(engine)
-    with connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            # The pragma is ignored inside a transaction, so it goes first, on its own, to the
-            # driver (which has no transaction open: they are begun explicitly).
-            _sqlite_pragma(connection, "PRAGMA foreign_keys = OFF")
-            connection = connection.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-        try:
-            with connection.begin():
-                if connection.dialect.name == "postgresql":
-                    connection.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-                    )
-                yield connection
-            if sqlite:
-                violations = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                connection.commit()
-                if violations:
-                    raise StoreError(
-                        f"after migrating, {len(violations)} rows point at missing rows, e.g."
-                        f" {tuple(violations[0])}"
-                    )
-        finally:
-            if sqlite and not connection.invalidated:
-                _sqlite_pragma(connection, "PRAGMA foreign_keys = ON")
-
-
-def _sqlite_pragma(connection: Connection, pragma: str) -> None:
-    """Run a pragma outside any transaction (some are ignored inside one)."""
-    if connection.in_transaction():
-        connection.commit()
-    driver = connection.connection.driver_connection
-    assert driver is not None  # a live connection
-    driver.execute(pragma)
-
-
-def migrate(target: str | URL | Engine, *, revision: str = "head") -> None:
-    """Bring the tracker database up to `revision` (the newest by default)."""
-    _run_alembic(target, lambda config: command.upgrade(config, revision), f"upgrade {revision}")
-
-
-def downgrade(target: str | URL | Engine, *, revision: str) -> None:
-    """Take the tracker database back to `revision` ("base" removes every table)."""
-    _run_alembic(
-        target, lambda config: command.downgrade(config, revision), f"downgrade {revision}"
-    )
-
-
-def current_revision(target: str | URL | Engine) -> str | None:
-    """The revision the database is at, or None before the first migration."""
-    from alembic.runtime.migration import MigrationContext
-
-    engine, owned = _engine_for(target)
-    try:
-        with connect(engine) as connection:
-            return MigrationContext.configure(connection).get_current_revision()
-    finally:
-        if owned:
-            engine.dispose()
-
-
-def _engine_for(target: str | URL | Engine) -> tuple[Engine, bool]:
+def engine_for(target: str | URL | Engine) -> tuple[Engine, bool]:
+    """The engine of `target`, and whether the caller made it (and disposes of it)."""
     if isinstance(target, Engine):
         return target, False
     return make_engine(target), True
-
-
-def _run_alembic(target: str | URL | Engine, action: Callable[[Config], None], what: str) -> None:
-    engine, owned = _engine_for(target)
-    try:
-        with migration_connection(engine) as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            action(config)
-        log.info("tracker database at %s: %s done", safe_url(engine.url), what)
-    except YuqingError:
-        raise
-    except CommandError as exc:
-        raise StoreError(f"cannot {what} the tracker database: {exc}") from exc
-    except DBAPIError as exc:
-        raise StoreError(
-            f"{what} of the tracker database at {safe_url(engine.url)} failed: {_reason(exc)}"
-        ) from exc
-    finally:
-        if owned:
-            engine.dispose()

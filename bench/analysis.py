@@ -169,9 +169,10 @@ def main() -> int:
 
 
 def clustering(posts: list, tmp: Path) -> None:
-    from api.database import make_engine, make_session_factory, migrate
+    from api.database import make_engine, make_session_factory
     from api.hot_issues.config import segmenter
     from api.hot_issues.job import Job
+    from api.migrating import migrate
     from core.settings import load_settings
     from store.sqlite import SqlitePostStore
 

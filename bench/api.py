@@ -66,9 +66,10 @@ def seed(db_url: str, n_issues: int, n_events: int) -> None:
     """Departments, issues with their clocks, and timeline events, written in bulk."""
     from sqlalchemy import insert
 
-    from api.database import make_engine, migrate
+    from api.database import make_engine
     from api.departments.models import Department
     from api.issues.models import SlaClock, TimelineEvent, TrackedIssue
+    from api.migrating import migrate
 
     engine = make_engine(db_url)
     migrate(engine)

@@ -104,10 +104,11 @@ def main() -> int:
 
     from analysis.enrich import AnalysisFiles, PostAnalyzer
     from analysis.text import DEPARTMENTS_FILE
-    from api.database import make_engine, make_session_factory, migrate, session_scope
+    from api.database import make_engine, make_session_factory, session_scope
     from api.hot_issues.config import segmenter
     from api.hot_issues.job import Job
     from api.hot_issues.models import HotIssue, HotIssuePost
+    from api.migrating import migrate
     from core.settings import load_settings
     from store.models import Post
     from store.sqlite import SqlitePostStore

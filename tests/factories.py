@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from analysis.enrich import AnalysisFiles, PostAnalyzer
 from analysis.text import shipped_segmenter
-from api.database import make_engine, make_session_factory, migrate, session_scope
+from api.database import make_engine, make_session_factory, session_scope
 from api.hot_issues.job import Job
 from api.hot_issues.models import HotIssue
+from api.migrating import migrate
 from core.settings import Settings
 from core.timezone import SHANGHAI
 from store.models import Post

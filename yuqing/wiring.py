@@ -49,7 +49,8 @@ def store(settings: Settings) -> PostStore:
 
 def tracker(settings: Settings) -> sessionmaker[Session]:
     """Sessions on the tracker database, migrated to the newest schema first."""
-    from api.database import make_engine, make_session_factory, migrate
+    from api.database import make_engine, make_session_factory
+    from api.migrating import migrate
 
     engine = make_engine(settings.database.url)
     migrate(engine)

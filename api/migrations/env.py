@@ -16,13 +16,14 @@ import api.departments.models  # noqa: F401
 import api.hot_issues.models  # noqa: F401
 import api.issues.models  # noqa: F401
 import api.sources.models  # noqa: F401
-from api.database import Base, make_engine, migration_connection
+from api.database import Base, make_engine
+from api.migrating import migration_connection
 from core.settings import get_settings
 
 config = context.config
 target_metadata = Base.metadata
 
-# `api.database.migrate` hands over its connection and keeps the application's logging;
+# `api.migrating.migrate` hands over its connection and keeps the application's logging;
 # only the alembic command line configures logging from alembic.ini.
 if config.config_file_name is not None and "connection" not in config.attributes:
     fileConfig(config.config_file_name, disable_existing_loggers=False)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.database import migrate, session_scope
+from api.database import session_scope
+from api.migrating import migrate
 from api.sources import service
 from crawler.runs import SourceMarks
 

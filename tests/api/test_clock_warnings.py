@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.alerts.models import Notification, NotificationDelivery
 from api.alerts.service import deliver_due
-from api.database import make_engine, make_session_factory, migrate, session_scope
+from api.database import make_engine, make_session_factory, session_scope
 from api.departments.service import create_department
 from api.issues import service
 from api.issues.models import Severity, TimelineEvent
 from api.issues.warnings import check_clocks
+from api.migrating import migrate
 from core.settings import Settings, load_settings
 from tests.receivers import Receiver
 

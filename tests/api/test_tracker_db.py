@@ -12,20 +12,12 @@ from alembic.script import ScriptDirectory
 
 from api.auth import service as auth_service
 from api.auth.models import Role, User
-from api.database import (
-    alembic_config,
-    current_revision,
-    downgrade,
-    make_engine,
-    make_read_factory,
-    make_session_factory,
-    migrate,
-    session_scope,
-)
+from api.database import make_engine, make_read_factory, make_session_factory, session_scope
 from api.departments import service as departments
 from api.issues import service as issues
 from api.issues import timeline as issue_timeline
 from api.issues.models import IssueStatus, Severity, TimelineEvent, TrackedIssue
+from api.migrating import alembic_config, current_revision, downgrade, migrate
 from core.errors import ConfigError, ConflictError, InputError, StoreUnavailable
 from core.settings import load_settings
 

@@ -8,10 +8,11 @@ import itertools
 import pytest
 from sqlalchemy import update
 
-from api.database import make_engine, migrate, session_scope
+from api.database import make_engine, session_scope
 from api.departments import service as departments
 from api.issues import service
 from api.issues.models import REQUIRES, TRANSITIONS, IssueStatus, TrackedIssue
+from api.migrating import migrate
 from core.errors import ConflictError, InputError
 from core.settings import load_settings
 

@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from analysis.routing import load_routing_file
 from api.auth.models import Role
 from api.auth.service import create_user
-from api.database import migrate, session_scope
+from api.database import session_scope
 from api.departments.service import create_department
 from api.hot_issues.models import HotIssue
 from api.issues.models import IssueLink, TrackedIssue
+from api.migrating import migrate
 from core.settings import Settings
 from tests.helpers import app_settings
 from yuqing.app import create_app

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from api.database import migrate, session_scope
+from api.database import session_scope
 from api.issues.service import create_issue
+from api.migrating import migrate
 from api.reports.daily import default_day
 from core.errors import ConfigError
 from core.settings import load_settings

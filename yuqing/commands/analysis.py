@@ -32,8 +32,9 @@ def hot_issues(
     members: Annotated[int, typer.Option(min=0, max=1000, help="Members listed per issue.")] = 50,
 ) -> None:
     """The current hot issues, hottest first, with their members and why they were flagged."""
-    from api.database import migrate, session_scope
+    from api.database import session_scope
     from api.hot_issues import service
+    from api.migrating import migrate
     from core.timezone import SHANGHAI
 
     settings = wiring.command_settings()

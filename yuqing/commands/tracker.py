@@ -22,7 +22,7 @@ def show_config() -> None:
 
 def db_upgrade() -> None:
     """Create or migrate the tracker database to the newest schema."""
-    from api.database import migrate
+    from api.migrating import migrate
 
     settings = wiring.command_settings()
     migrate(settings.database.url)
@@ -39,8 +39,9 @@ def user_add(
 ) -> None:
     """Create a user account."""
     from api.auth.service import create_user
-    from api.database import migrate, session_scope
+    from api.database import session_scope
     from api.departments.service import find_by_code
+    from api.migrating import migrate
 
     settings = wiring.command_settings()
     migrate(settings.database.url)
@@ -64,7 +65,8 @@ def user_add(
 def user_list() -> None:
     """List user accounts."""
     from api.auth.service import list_users
-    from api.database import migrate, session_scope
+    from api.database import session_scope
+    from api.migrating import migrate
 
     settings = wiring.command_settings()
     migrate(settings.database.url)
@@ -97,7 +99,8 @@ def report(
     ] = None,
 ) -> None:
     """Write the daily brief or the quarterly bulletin as DOCX and XLSX; print their paths."""
-    from api.database import migrate, session_scope
+    from api.database import session_scope
+    from api.migrating import migrate
     from api.reports import daily, daily_document, documents, quarterly
 
     settings = wiring.command_settings()

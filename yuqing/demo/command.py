@@ -121,8 +121,9 @@ def seed_demo_users(settings: Settings) -> list[str]:
     """
     from api.auth.models import Role
     from api.auth.service import create_user, find_by_username
-    from api.database import migrate, session_scope
+    from api.database import session_scope
     from api.departments.models import Department
+    from api.migrating import migrate
 
     migrate(settings.database.url)
     accounts = []
