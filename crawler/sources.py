@@ -106,7 +106,8 @@ class MicroblogSource(SourceBase):
     item_path: str | None = None  # inside each list element, e.g. mblog
     pagination: MicroblogPagination
     # Post field -> dotted path in a status: id, text, published_at, author, author_verified,
-    # reposts, comments, likes, region, url; plus repost_of for the original's status object.
+    # reposts, comments, likes, region, url; plus repost_of for the original's status object
+    # and reply_to for the id of the status a comment answers.
     fields: dict[str, str]
 
 

@@ -132,6 +132,8 @@ class Post(BaseModel):
     engagement: Engagement = Field(default_factory=Engagement)
     reply: Reply | None = None
     is_repost_of: str | None = Field(default=None, max_length=200)
+    # The post this one answers: a comment's status, a reply's message (the source's link).
+    reply_to: str | None = Field(default=None, max_length=200)
     author_verified: bool | None = None
     # hotline work orders
     case_no: str | None = Field(default=None, max_length=100)

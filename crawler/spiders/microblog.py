@@ -62,6 +62,9 @@ class MicroblogSpider(SourceSpider):
                 self.context.reject(response.url, "a status that is not an object", entry)
                 continue
             item = self._item(status, response.url)
+            parent = dig(status, self.feed.fields.get("reply_to"))
+            if parent is not None and str(parent).strip():
+                item["reply_to"] = stable_id(self.feed.name, parent, None)
             if self.context.seen_before(
                 _time_or_none(item["published_at"], self.context.now), item["native_id"]
             ):

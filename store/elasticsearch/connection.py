@@ -125,6 +125,14 @@ class Connection:
                             },
                             meta={"managed_by": "yuqing store.elasticsearch"},
                         )
+                    with translate("add new fields to the existing indices"):
+                        # The template shapes new month indices only; a field added since an
+                        # index was made is added to it here (adding fields is always allowed).
+                        es.indices.put_mapping(
+                            index=f"{self.index_prefix}-*",
+                            properties=MAPPINGS["properties"],
+                            allow_no_indices=True,
+                        )
                     self._template_ready = True
         return es
 

@@ -74,6 +74,7 @@ MAPPINGS: dict[str, Any] = {
             },
         },
         "is_repost_of": _KEYWORD,
+        "reply_to": _KEYWORD,
         "author_verified": {"type": "boolean"},
         "case_no": _KEYWORD,
         "category": _KEYWORD,

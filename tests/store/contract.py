@@ -57,6 +57,8 @@ class PostStoreContract:
             fetched_at=BASE_TIME + timedelta(hours=2),
             sentiment=0.25,
             keywords=["拆迁", "补偿"],
+            is_repost_of="t:original",
+            reply_to="t:parent",
         )
         result = store.upsert([post])
         assert (result.created, result.updated, result.failed) == (1, 0, 0)

@@ -14,6 +14,7 @@ from elasticsearch import Elasticsearch
 from core.errors import CursorError, StoreUnavailable
 from core.timezone import SHANGHAI
 from store.elasticsearch import ElasticsearchPostStore
+from store.elasticsearch.mapping import INDEX_SETTINGS, MAPPINGS
 from store.models import Post, SortOrder
 from tests.factories import post_data
 from tests.receivers import refusing_port
@@ -71,6 +72,35 @@ def test_a_failed_bulk_item_is_reported_alone_and_the_rest_is_stored(
         }
     finally:
         es.indices.open(index=closed, wait_for_active_shards="1")
+
+
+@pytest.mark.elasticsearch
+def test_a_field_added_since_an_index_was_made_is_added_to_it(
+    es_url: str, unique_name: str, es: Elasticsearch
+) -> None:
+    march = datetime(2025, 3, 10, 9, 0, tzinfo=SHANGHAI)
+    old = ElasticsearchPostStore(es_url, index_prefix=unique_name, scan_settle_seconds=0)
+    old.upsert([post_data(id="t:seed", published_at=march)])
+    index = old.index_for(march)
+    # The index and template as an older release made them: no `reply_to` field.
+    es.indices.delete(index=index)
+    es.indices.delete_index_template(name=old.template_name)
+    properties = {k: v for k, v in MAPPINGS["properties"].items() if k != "reply_to"}
+    es.indices.create(
+        index=index,
+        settings=INDEX_SETTINGS,
+        mappings={**MAPPINGS, "properties": properties},
+        aliases={old.alias: {}},
+    )
+    old.close()
+    store = ElasticsearchPostStore(es_url, index_prefix=unique_name, scan_settle_seconds=0)
+    try:
+        result = store.upsert([post_data(id="t:reply", published_at=march, reply_to="t:seed")])
+        assert (result.created, result.failed) == (1, 0), result.failures
+        assert store.get("t:reply").reply_to == "t:seed"
+    finally:
+        store.drop_everything()
+        store.close()
 
 
 @pytest.mark.elasticsearch
