@@ -7,9 +7,15 @@ recent posts talk about. A post joins the cluster of highest cosine similarity i
 `threshold`; otherwise it opens a new cluster.
 
 Candidates come from an inverted index on the centroids' heaviest terms: only clusters sharing
-one of the post's words are compared, never every cluster. A near duplicate joins the cluster
-of its first occurrence directly. Clusters whose last post is older than `expire_hours` leave
-the index (the job marks them expired).
+one of the post's words are compared, never every cluster. A near duplicate, a repost or a
+reply joins the cluster of the post it copies or answers directly (structure before text).
+
+Topics live in time. Each cluster has a window, set by the kind of source its posts came from:
+a microblog burst is over in days, a complaint about one estate on the message board or the
+hotline comes back for weeks. A post joins, and two clusters merge, only when their activity
+is no further apart than the window; the half-life of a centroid is the same share of its
+window for every kind. Clusters whose last post is older than their window leave the index (the
+job marks them expired).
 
 Nothing here touches a database: the job loads `Cluster` objects, runs `assign`, and saves the
 ones that changed (`dirty`).
@@ -32,20 +38,38 @@ SHORTLIST = 8  # candidates whose exact similarity is computed
 
 
 def vectorize(
-    tokens: Iterable[str], boost: Iterable[str] = (), ignore: frozenset[str] = frozenset()
+    tokens: Iterable[str],
+    boost: Iterable[str] = (),
+    ignore: frozenset[str] = frozenset(),
+    names: Callable[[str], bool] | None = None,
+    name_weight: float = 1.0,
+    min_idf: float = 0.0,
 ) -> dict[str, float]:
-    """A unit TF-IDF vector over the post's heaviest words; `boost` words count double and
-    `ignore` words (the city's own name, "转发") do not count."""
-    counts = Counter(w for w in tokens if len(w) > 1 and w not in ignore)
+    """A unit TF-IDF vector over the post's heaviest words; `boost` words count double,
+    `ignore` words (the city's own name, "转发") and words more common than `min_idf` (jieba's
+    reference IDF) do not count, unless `names` tells they are names (places, estates, roads,
+    organisations): those weigh `name_weight` times more."""
+    idf, median = idf_table()
+    get = idf.get
+    counts = Counter(
+        w
+        for w in tokens
+        if len(w) > 1
+        and w not in ignore
+        and (get(w, median) >= min_idf or (names is not None and names(w)))
+    )
     for w in boost:
         if w in counts:
             counts[w] += 1
     if not counts:
         return {}
-    idf, median = idf_table()
-    weights = sorted(
-        ((w, n * idf.get(w, median)) for w, n in counts.items()), key=lambda kv: (-kv[1], kv[0])
-    )[:TERMS]
+    if names is not None and name_weight != 1.0:
+        scored = [
+            (w, n * get(w, median) * (name_weight if names(w) else 1.0)) for w, n in counts.items()
+        ]
+    else:
+        scored = [(w, n * get(w, median)) for w, n in counts.items()]
+    weights = sorted(scored, key=lambda kv: (-kv[1], kv[0]))[:TERMS]
     norm = math.sqrt(sum(v * v for _, v in weights))
     return {w: v / norm for w, v in weights}
 
@@ -58,6 +82,7 @@ class Cluster:
     first_seen: datetime
     last_seen: datetime
     size: int = 0
+    window_hours: float = 72.0  # how far apart its posts may be (set by their kind of source)
     dirty: bool = False
     norm: float = field(default=0.0, repr=False)
 
@@ -66,6 +91,14 @@ class Cluster:
 
     def top_terms(self, n: int) -> list[str]:
         return [w for w, _ in sorted(self.centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+    def gap_hours(self, at: datetime) -> float:
+        """Hours between `at` and the cluster's activity (0 within it)."""
+        if at < self.first_seen:
+            return (self.first_seen - at).total_seconds() / 3600
+        if at > self.last_seen:
+            return (at - self.last_seen).total_seconds() / 3600
+        return 0.0
 
     def similarity(self, vec: dict[str, float]) -> float:
         if not self.norm:
@@ -77,8 +110,21 @@ class Cluster:
 @dataclass(frozen=True)
 class Params:
     threshold: float = 0.35
-    half_life_hours: float = 12.0
-    expire_hours: float = 72.0
+    half_life_hours: float = 12.0  # of a cluster whose window is `expire_hours`
+    expire_hours: float = 72.0  # the window of a kind `windows` does not name
+    windows: tuple[tuple[str, float], ...] = ()  # (kind, hours)
+    # A post with fewer distinct topical words joins a topic or stays unassigned; it never
+    # opens one.
+    min_terms: int = 2
+
+    def window(self, kind: str | None) -> float:
+        for name, hours in self.windows:
+            if name == kind:
+                return hours
+        return self.expire_hours
+
+    def half_life(self, cluster: Cluster) -> float:
+        return self.half_life_hours * cluster.window_hours / self.expire_hours
 
 
 class Clusterer:
@@ -118,13 +164,16 @@ class Clusterer:
                 found |= ids
         return found
 
-    def best(self, vec: dict[str, float], at: datetime) -> tuple[Cluster | None, float]:
-        """The most similar live cluster at time `at`, and the similarity.
+    def best(
+        self, vec: dict[str, float], at: datetime, window: float | None = None
+    ) -> tuple[Cluster | None, float]:
+        """The most similar live cluster at time `at` within the window (the post's, or the
+        cluster's when that is longer), and the similarity.
 
         The index first gives each candidate a partial dot product over its indexed terms;
-        the exact similarity is computed for the `SHORTLIST` best of those only.
+        the exact similarity is computed for the `SHORTLIST` best of those in time only.
         """
-        horizon = at - timedelta(hours=self.params.expire_hours)
+        window = self.params.expire_hours if window is None else window
         partial: dict[int, float] = defaultdict(float)
         clusters = self.clusters
         for w, v in vec.items():
@@ -133,10 +182,14 @@ class Clusterer:
         shortlist = sorted(partial, key=lambda cid: -partial[cid] / (clusters[cid].norm or 1.0))
         best: Cluster | None = None
         best_sim = 0.0
-        for cid in shortlist[:SHORTLIST]:
+        compared = 0
+        for cid in shortlist:
             cluster = clusters[cid]
-            if cluster.last_seen < horizon:
+            if cluster.gap_hours(at) > max(window, cluster.window_hours):
                 continue
+            compared += 1
+            if compared > SHORTLIST:
+                break
             sim = cluster.similarity(vec)
             if sim > best_sim or (sim == best_sim and best is not None and cid < best.id):
                 best, best_sim = cluster, sim
@@ -154,7 +207,7 @@ class Clusterer:
         decay = 1.0
         if at > cluster.as_of:
             hours = (at - cluster.as_of).total_seconds() / 3600
-            decay = 0.5 ** (hours / self.params.half_life_hours)
+            decay = 0.5 ** (hours / self.params.half_life(cluster))
             cluster.as_of = at
         merged = {w: v * decay for w, v in cluster.centroid.items()}
         for w, v in vec.items():
@@ -176,21 +229,44 @@ class Clusterer:
         new_id: Callable[[], int],
         *,
         join: int | None = None,
-    ) -> tuple[Cluster, bool]:
-        """Put a post in a cluster; returns it and whether it was opened for this post.
+        linked: bool = False,
+        window: float | None = None,
+    ) -> tuple[Cluster | None, bool]:
+        """Put a post in a cluster; returns it (None: the post stays unassigned) and whether
+        it was opened for this post.
 
-        `join` forces the cluster (a near duplicate's first occurrence is in it) when live.
+        `join` forces the cluster of a post this one copies, reposts or answers: when it is live
+        if `linked` (the source links the two), when it is live and in time otherwise (a near
+        duplicate). A post of fewer than `min_terms` topical words joins a similar
+        cluster or none: it opens no topic of its own. `window` is the post's (its kind's).
         """
+        window = self.params.expire_hours if window is None else window
+        # A reply or repost link holds whenever the cluster is live (a late reply is still the
+        # thread); a near duplicate's only when it is in time (the same text a year later is
+        # another event).
         target = self.clusters.get(join) if join is not None else None
-        if target is None:
-            target, sim = self.best(vec, at)
+        if (
+            target is not None
+            and not linked
+            and target.gap_hours(at) > max(window, target.window_hours)
+        ):
+            target = None
+        if target is None and vec:
+            target, sim = self.best(vec, at, window)
             if target is not None and sim < self.params.threshold:
                 target = None
         opened = target is None
         if target is None:
-            target = Cluster(id=new_id(), centroid={}, as_of=at, first_seen=at, last_seen=at)
+            if len(vec) < self.params.min_terms:
+                return None, False
+            target = Cluster(
+                id=new_id(), centroid={}, as_of=at, first_seen=at, last_seen=at,
+                window_hours=window,
+            )  # fmt: skip
             self._put(target)
-        self.add(target, vec, at)
+        target.window_hours = max(target.window_hours, window)
+        # A post with too little topical text joins, but does not shape the topic's words.
+        self.add(target, vec if len(vec) >= self.params.min_terms else {}, at)
         return target, opened
 
     def merge(self, into: Cluster, other: Cluster) -> None:
@@ -198,9 +274,10 @@ class Clusterer:
         self.remove(other.id)
         at = max(into.as_of, other.as_of)
         scaled: dict[str, float] = {}
+        into.window_hours = max(into.window_hours, other.window_hours)
         for c in (into, other):
             hours = (at - c.as_of).total_seconds() / 3600
-            decay = 0.5 ** (hours / self.params.half_life_hours)
+            decay = 0.5 ** (hours / self.params.half_life(into))
             for w, v in c.centroid.items():
                 scaled[w] = scaled.get(w, 0.0) + v * decay
         into.centroid = dict(
@@ -217,7 +294,8 @@ class Clusterer:
 
     def near(self, cluster: Cluster, threshold: float) -> list[tuple[Cluster, float]]:
         """Other live clusters whose centroid is at least `threshold` similar to this one's
-        (exact similarity for a shortlist ranked by the indexed terms, as in `best`)."""
+        and whose activity is within the longer of the two windows of this one's (exact
+        similarity for a shortlist ranked by the indexed terms, as in `best`)."""
         if not cluster.norm:
             return []
         unit = {w: v / cluster.norm for w, v in cluster.centroid.items()}
@@ -229,16 +307,33 @@ class Clusterer:
                     partial[cid] += unit[w] * clusters[cid].centroid.get(w, 0.0)
         shortlist = sorted(partial, key=lambda cid: -partial[cid] / (clusters[cid].norm or 1.0))
         out = []
-        for cid in shortlist[:SHORTLIST]:
-            sim = clusters[cid].similarity(unit)
+        compared = 0
+        for cid in shortlist:
+            other = clusters[cid]
+            if _apart_hours(cluster, other) > max(cluster.window_hours, other.window_hours):
+                continue
+            compared += 1
+            if compared > SHORTLIST:
+                break
+            sim = other.similarity(unit)
             if sim >= threshold:
-                out.append((clusters[cid], sim))
+                out.append((other, sim))
         return sorted(out, key=lambda pair: (-pair[1], pair[0].id))
 
     def expire(self, now: datetime) -> list[Cluster]:
-        """Take the clusters whose last post is older than the expiry window out of the index."""
-        horizon = now - timedelta(hours=self.params.expire_hours)
-        gone = [c for c in self.clusters.values() if c.last_seen < horizon]
+        """Take the clusters whose last post is older than their window out of the index."""
+        gone = [
+            c for c in self.clusters.values() if c.last_seen < now - timedelta(hours=c.window_hours)
+        ]
         for c in gone:
             self.remove(c.id)
         return gone
+
+
+def _apart_hours(a: Cluster, b: Cluster) -> float:
+    """Hours between the activity of two clusters (0 when they overlap)."""
+    if a.last_seen < b.first_seen:
+        return (b.first_seen - a.last_seen).total_seconds() / 3600
+    if b.last_seen < a.first_seen:
+        return (a.first_seen - b.last_seen).total_seconds() / 3600
+    return 0.0

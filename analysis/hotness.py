@@ -12,115 +12,31 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from analysis.clustering import Params
-from core.configfile import load_model
+from analysis.hotconfig import HotConfig
 from core.timezone import SHANGHAI
 
 SHANGHAI = SHANGHAI
 KIND_NAMES = {"news": "新闻", "board": "留言板", "microblog": "微博", "hotline": "12345热线"}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass
+class Complaints:
+    """A cluster's posts on the complaint kinds of source over the persistence window."""
 
+    posts: int = 0
+    complainants: int = 0  # distinct authors (a post without an author counts as one)
+    likes: int = 0
+    answered: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
 
-class ClusteringConfig(_Strict):
-    threshold: float = Field(default=0.3, gt=0, le=1)
-    half_life_hours: float = Field(default=12, gt=0)
-    expire_hours: float = Field(default=72, gt=0)
-    merge_threshold: float = Field(default=0.5, gt=0, le=1)
-    # Words too common in the office's posts to tell topics apart.
-    common_words: frozenset[str] = frozenset()
-
-    def params(self) -> Params:
-        return Params(self.threshold, self.half_life_hours, self.expire_hours)
-
-
-class BurstConfig(_Strict):
-    points: float = 30
-    baseline_days: int = Field(default=7, ge=1)
-    prior_rate: float = Field(default=0.2, gt=0)
-    full_at_log10: float = Field(default=8, gt=0)
-    fire_p: float = Field(default=0.001, gt=0, lt=1)
-    min_posts: int = Field(default=3, ge=1)
-
-
-class VolumeConfig(_Strict):
-    points: float = 15
-    full_at: int = Field(default=60, ge=1)
-    fire_at: int = Field(default=10, ge=1)
-
-
-class NegativeConfig(_Strict):
-    points: float = 20
-    negative_below: float = Field(default=0.4, gt=0, lt=1)
-    from_share: float = Field(default=0.3, ge=0, lt=1)
-    full_share: float = Field(default=0.8, gt=0, le=1)
-    fire_share: float = Field(default=0.5, ge=0, le=1)
-    min_posts: int = Field(default=3, ge=1)
-
-
-class DiversityConfig(_Strict):
-    points: float = 15
-    by_kinds: dict[int, float] = {1: 0.0, 2: 0.5, 3: 0.8, 4: 1.0}
-    fire_kinds: int = Field(default=2, ge=1)
-
-
-class EngagementConfig(_Strict):
-    points: float = 10
-    full_at: int = Field(default=20_000, ge=1)
-    fire_at: int = Field(default=500, ge=0)
-
-
-class SensitiveScoreConfig(_Strict):
-    points: float = 20
-
-
-class CopiesConfig(_Strict):
-    points: float = 10
-    full_at: int = Field(default=20, ge=1)
-    fire_at: int = Field(default=5, ge=1)
-
-
-class ScoreConfig(_Strict):
-    burst: BurstConfig = BurstConfig()
-    volume: VolumeConfig = VolumeConfig()
-    negative: NegativeConfig = NegativeConfig()
-    diversity: DiversityConfig = DiversityConfig()
-    engagement: EngagementConfig = EngagementConfig()
-    sensitive: SensitiveScoreConfig = SensitiveScoreConfig()
-    copies: CopiesConfig = CopiesConfig()
-    official_factor: float = Field(default=0.85, gt=0, le=1)
-    source_surge_ratio: float = Field(default=3.0, gt=1)
-
-
-class SensitiveGroup(_Strict):
-    group: str
-    urgent: bool = False
-    terms: list[str] = Field(min_length=1)
-
-
-class HotConfig(_Strict):
-    clustering: ClusteringConfig = ClusteringConfig()
-    score: ScoreConfig = ScoreConfig()
-    sensitive: list[SensitiveGroup] = []
-    official_authors: list[str] = []
-
-    @classmethod
-    def from_file(cls, path: Path) -> HotConfig:
-        return load_model(path, cls, "hot issues file")
-
-    def sensitive_groups(self, text: str) -> list[str]:
-        """The sensitive groups whose terms occur in `text`."""
-        return [g.group for g in self.sensitive if any(t in text for t in g.terms)]
-
-    def urgent_groups(self) -> frozenset[str]:
-        return frozenset(g.group for g in self.sensitive if g.urgent)
+    @property
+    def days(self) -> float:
+        if self.first is None or self.last is None:
+            return 0.0
+        return (self.last - self.first).total_seconds() / 86400
 
 
 @dataclass
@@ -141,6 +57,7 @@ class ClusterStats:
     official_at: datetime | None = None
     official_by: str | None = None
     source_surge: dict[str, tuple[int, float]] = field(default_factory=dict)  # source: (1h, mean)
+    complaints: Complaints = field(default_factory=Complaints)
 
 
 @dataclass
@@ -297,6 +214,8 @@ def score(stats: ClusterStats, config: HotConfig) -> HotScore:
         )
     )
 
+    signals.append(persistent(stats.complaints, config))
+
     hits = {g: cnt for g, cnt in stats.sensitive_24h.items() if cnt}
     urgent = bool(set(hits) & config.urgent_groups())
     signals.append(
@@ -328,3 +247,32 @@ def score(stats: ClusterStats, config: HotConfig) -> HotScore:
         )
         total *= c.official_factor
     return HotScore(round(total, 1), urgent, signals)
+
+
+def persistent(c: Complaints, config: HotConfig) -> Signal:
+    """The persistent-complaint signal: voices (distinct complainants, plus likes as "+1"s)
+    on a log scale, times how long it has lasted, cooled by the share already answered."""
+    p = config.score.persistent
+    voices = c.complainants + c.likes / p.likes_per_voice
+    days = c.days
+    lasting = days >= p.min_days
+    answered = c.answered / c.posts if c.posts else 0.0
+    points = 0.0
+    if lasting and voices > 1:
+        people = min(1.0, math.log1p(voices) / math.log1p(p.full_voices))
+        duration = min(1.0, days / p.full_days)
+        points = p.points * people * duration * (1 - p.answered_weight * answered)
+    return Signal(
+        "persistent",
+        lasting and voices >= p.fire_voices,
+        points,
+        {
+            "complainants": c.complainants,
+            "posts": c.posts,
+            "likes": c.likes,
+            "days": round(days, 1),
+            "answered_share": round(answered, 3),
+        },
+        f"持续投诉：{c.complainants}人{c.posts}条，跨{days:.0f}天，点赞{c.likes}，"
+        f"已答复{answered:.0%}",
+    )

@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from analysis.topictext import is_name
 from core.settings import CONFIG_DIR
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Segmenter:
         self.departments_file = departments_file
         self._lock = threading.Lock()
         self._tokenizer: Any = None
+        self._names: frozenset[str] | None = None
 
     def _words(self) -> list[tuple[str, int | None]]:
         words = _dictionary_words(self.user_dict)
@@ -89,6 +91,18 @@ class Segmenter:
                         tokenizer.add_word(word, freq, None)
                     self._tokenizer = tokenizer
         return self._tokenizer
+
+    def is_name(self, word: str) -> bool:
+        """Whether `word` names a place, estate, road or organisation: one of the departments
+        file's names, or a word ending like one (`analysis.topictext.is_name`)."""
+        names = self._names
+        if names is None:
+            from analysis.routing import user_words
+
+            path = self.departments_file
+            found = user_words(path) if path is not None and path.exists() else []
+            names = self._names = frozenset(found)
+        return word in names or is_name(word)
 
     def segment(self, text: str) -> list[str]:
         """Words of `text` (jieba's precise mode with HMM), without punctuation or stop words."""

@@ -114,8 +114,8 @@ def run_in_background(settings: Settings, stop: threading.Event) -> threading.Th
 def summary(result: PassResult) -> str:
     return (
         f"{result.scanned} posts scanned, {result.assigned} clustered ({result.opened} new,"
-        f" {result.merged} merged"
-        f" clusters), {result.expired} expired, {result.scored} scored, {result.flagged} newly"
+        f" {result.merged} merged clusters), {result.unassigned} without a topic,"
+        f" {result.expired} expired, {result.scored} scored, {result.flagged} newly"
         f" flagged, {result.alerts_raised} alerts, {result.deliveries_ok} delivered,"
         f" {result.deliveries_failed} failed deliveries in {result.seconds:.1f}s"
     )

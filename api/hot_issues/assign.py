@@ -1,9 +1,15 @@
 """Assigning one page of newly stored posts to clusters.
 
-Each post joins the closest live cluster, across sources, or opens one; a near duplicate joins
-its original's cluster. The memberships are recorded with what the score needs about each
-post, the page's clusters are saved, `cluster_id` is written back to the post store, and the
-cursor moves past the page, all in one transaction, so a crash resumes where it stopped.
+Structure first: a reply, a repost or a near duplicate joins the cluster of the post it answers
+or copies (when that is live and in time). Any other post joins the closest live cluster in
+time, across sources, by the words of its topic text, or opens one. A post with too little
+topical text of its own (an emoticon, "转发微博", a laugh) and no link stays unassigned, and is
+counted as such. Posts are taken in time order within a page, so an original comes before its
+replies.
+
+The memberships are recorded with what the score needs about each post, the page's clusters
+are saved, `cluster_id` is written back to the post store, and the cursor moves past the page,
+all in one transaction, so a crash resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.clustering import Cluster, Clusterer
-from analysis.hotness import HotConfig
+from analysis.hotconfig import HotConfig
 from analysis.text import Segmenter
 from api.hot_issues import clusters, state
+from api.hot_issues.clusters import chunks
 from api.hot_issues.models import HotIssuePost
 from store.base import PostStore
 from store.models import Post
@@ -45,7 +52,7 @@ class PageResult:
     scanned: int = 0
     assigned: int = 0
     opened: int = 0
-    skipped: int = 0
+    unassigned: int = 0
 
 
 def assign_page(
@@ -68,15 +75,16 @@ def assign_page(
         m.post_id: m
         for m in session.scalars(select(HotIssuePost).where(HotIssuePost.post_id.in_(ids)))
     }
-    roots = {p.near_dup_of for p in page.posts if p.near_dup_of}
+    roots = {r for p in page.posts for r in parents(p)}
     root_cluster: dict[str, int] = {}
     if roots:
-        found = session.execute(
-            select(HotIssuePost.post_id, HotIssuePost.hot_issue_id).where(
-                HotIssuePost.post_id.in_(roots)
+        for chunk in chunks(sorted(roots), 500):
+            found = session.execute(
+                select(HotIssuePost.post_id, HotIssuePost.hot_issue_id).where(
+                    HotIssuePost.post_id.in_(chunk)
+                )
             )
-        )
-        root_cluster = {post_id: hot_id for post_id, hot_id in found}
+            root_cluster.update({post_id: hot_id for post_id, hot_id in found})
     temp_ids = itertools.count(-1, -1)
     titles: dict[int, str] = {}
 
@@ -85,30 +93,41 @@ def assign_page(
 
         def new_id() -> int:
             cid = next(temp_ids)
-            titles[cid] = clusters.post_title(post)
+            titles[cid] = clusters.post_label(post) or clusters.post_title(post)
             return cid
 
         return new_id
 
     placed: list[tuple[Post, Cluster]] = []
     joined: dict[str, Cluster] = {}
-    ignore = config.clustering.common_words
-    for post in page.posts:
+    params = clusterer.params
+    for post in sorted(page.posts, key=lambda p: p.published_at):
         out.scanned += 1
         member = members.get(post.id)
         if member is not None:  # a changed post stays where it is; refresh what we keep of it
             member.title, member.sentiment = clusters.post_title(post)[:300], post.sentiment
             member.engagement = engagement(post)
+            member.answered = post.reply is not None
             continue
-        vector = clusters.post_vector(post, segmenter, ignore)
-        if not vector:
-            out.skipped += 1
+        vector = clusters.post_vector(post, segmenter, config.clustering)
+        join, linked = None, False
+        for parent in parents(post):
+            root = joined.get(parent)
+            join = root.id if root is not None else root_cluster.get(parent)
+            if join is not None:
+                linked = parent != post.near_dup_of
+                break
+        cluster, opened = clusterer.assign(
+            vector,
+            post.published_at,
+            opener(post),
+            join=join,
+            linked=linked,
+            window=params.window(post.kind.value),
+        )
+        if cluster is None:
+            out.unassigned += 1
             continue
-        join = None
-        if post.near_dup_of:
-            root = joined.get(post.near_dup_of)
-            join = root.id if root is not None else root_cluster.get(post.near_dup_of)
-        cluster, opened = clusterer.assign(vector, post.published_at, opener(post), join=join)
         out.assigned += 1
         out.opened += opened
         joined[post.id] = cluster
@@ -139,9 +158,15 @@ def membership(
         official=post.source in official or (post.author or "") in config.official_authors,
         author=(post.author or "")[:200] or None,
         sensitive=config.sensitive_groups(f"{post.title} {post.text}"),
-        copy=post.near_dup_of is not None,
+        copy=post.near_dup_of is not None or post.is_repost_of is not None,
+        answered=post.reply is not None,
         pinned=False,
     )
+
+
+def parents(post: Post) -> list[str]:
+    """The posts this one answers, reposts or copies, the closest link first."""
+    return [p for p in (post.reply_to, post.is_repost_of, post.near_dup_of) if p]
 
 
 def engagement(post: Post) -> int:

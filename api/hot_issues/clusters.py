@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from analysis.clustering import Cluster, Clusterer, vectorize
-from analysis.hotness import HotConfig
+from analysis.hotconfig import ClusteringConfig, HotConfig
 from analysis.text import Segmenter
+from analysis.topictext import is_reaction, label_text, topic_text
 from api.database import rows_changed
 from api.hot_issues.models import HotIssue, HotIssuePost, HotStatus
 from store.base import PostStore
 from store.models import Post
+
+_T = TypeVar("_T")
 
 # Posts written back to the store per request.
 WRITE_BATCH = 500
@@ -29,6 +33,7 @@ def cluster_of(row: HotIssue) -> Cluster:
         first_seen=row.first_seen,
         last_seen=row.last_seen,
         size=row.size,
+        window_hours=row.window_hours,
     )
 
 
@@ -45,6 +50,7 @@ def store_cluster(row: HotIssue, cluster: Cluster) -> None:
     row.centroid = {w: round(v, 6) for w, v in cluster.centroid.items()}
     row.as_of, row.first_seen, row.last_seen = cluster.as_of, cluster.first_seen, cluster.last_seen
     row.size = cluster.size
+    row.window_hours = cluster.window_hours
     row.keywords = cluster.top_terms(6)
 
 
@@ -55,16 +61,30 @@ def write_cluster_ids(store: PostStore, post_ids: list[str], hot_id: int) -> Non
         store.update_analysis({p: {"cluster_id": str(hot_id)} for p in batch})
 
 
-def post_vector(post: Post, segmenter: Segmenter, ignore: frozenset[str]) -> dict[str, float]:
-    """A post's TF-IDF vector from the words the analysis stored (segmented here if missing)."""
-    tokens = post.tokens
-    if tokens is None:
-        tokens = segmenter.segment(f"{post.title} {post.text}")
-    return vectorize(tokens, boost=post.keywords or (), ignore=ignore)
+def post_vector(post: Post, segmenter: Segmenter, config: ClusteringConfig) -> dict[str, float]:
+    """A post's TF-IDF vector over the words of its topic text (`analysis.topictext`): no
+    emoticon, repost chain, handle, link, boilerplate or reaction word counts, and names weigh
+    more."""
+    words = segmenter.segment(topic_text(f"{post.title} {post.text}"))
+    tokens = [w for w in words if not is_reaction(w)]
+    return vectorize(
+        tokens,
+        boost=post.keywords or (),
+        ignore=config.common_words,
+        names=segmenter.is_name,
+        name_weight=config.name_weight,
+        min_idf=config.min_idf,
+    )
 
 
 def post_title(post: Post) -> str:
+    """What the post's membership shows: its title, or its text; `post_label` is the clean one."""
     return (post.title or post.text.replace("\n", " "))[:120]
+
+
+def post_label(post: Post) -> str:
+    """The post's title or text as a label may show it: no emoticons, hashtags or handles."""
+    return label_text(post.title or post.text.replace("\n", " "))[:120]
 
 
 def save_page(session: Session, clusterer: Clusterer, titles: dict[int, str]) -> None:
@@ -80,6 +100,7 @@ def save_page(session: Session, clusterer: Clusterer, titles: dict[int, str]) ->
             as_of=c.as_of,
             first_seen=c.first_seen,
             last_seen=c.last_seen,
+            window_hours=c.window_hours,
             size=0,
             signals=[],
             explanation=[],
@@ -188,6 +209,6 @@ def expire(session: Session, clusterer: Clusterer | None, config: HotConfig, now
     return gone or 0
 
 
-def chunks(items: list[int], size: int) -> Iterator[list[int]]:
+def chunks(items: list[_T], size: int) -> Iterator[list[_T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]

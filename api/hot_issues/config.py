@@ -3,7 +3,7 @@ for the city, and the office's vocabulary."""
 
 from __future__ import annotations
 
-from analysis.hotness import HotConfig
+from analysis.hotconfig import HotConfig
 from analysis.text import USER_DICT, Segmenter, segmenter_for
 from api.sources import service as sources
 from core.configfile import load_when_changed

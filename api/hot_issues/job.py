@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from analysis.clustering import Clusterer
-from analysis.hotness import HotConfig
+from analysis.hotconfig import HotConfig
 from analysis.text import Segmenter
 from api.alerts import service as outbox
 from api.database import unit_of_work
@@ -43,7 +43,7 @@ class PassResult:
     assigned: int = 0
     opened: int = 0
     merged: int = 0
-    skipped: int = 0
+    unassigned: int = 0
     expired: int = 0
     scored: int = 0
     flagged: int = 0
@@ -127,7 +127,7 @@ class Job:
         result.scanned += page.scanned
         result.assigned += page.assigned
         result.opened += page.opened
-        result.skipped += page.skipped
+        result.unassigned += page.unassigned
         return page.scanned > 0
 
     def _score(

@@ -44,7 +44,12 @@ class HotIssue(Base):
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     size: Mapped[int] = mapped_column(Integer, default=0)
+    # How far apart its posts may be, in hours: set by the kinds of source its posts came from.
+    window_hours: Mapped[float] = mapped_column(Float, default=72.0)
     score: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    # The highest score it ever had, and the time of the data it was scored at then.
+    peak_score: Mapped[float | None] = mapped_column(Float)
+    peak_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     signals: Mapped[list[dict[str, Any]]] = mapped_column(_JSON, default=list)
     explanation: Mapped[list[str]] = mapped_column(_JSON, default=list)
@@ -82,6 +87,8 @@ class HotIssuePost(Base):
     sensitive: Mapped[list[str]] = mapped_column(_JSON, default=list)
     # The post near-duplicates an earlier one (a repost or a copy): copies signal a campaign.
     copy: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The source shows an official reply to the post (boards, hotline work orders).
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set when an analyst split the post off: the job never moves it again.
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -147,6 +154,8 @@ class HotIssueRead(BaseModel):
     keywords: list[str]
     size: int
     score: float
+    peak_score: float | None
+    peak_at: datetime | None
     urgent: bool
     first_seen: datetime
     last_seen: datetime

@@ -12,15 +12,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.clustering import Cluster, vectorize
-from analysis.hotness import ClusterStats, HotConfig, score
+from analysis.hotconfig import HotConfig
+from analysis.hotness import ClusterStats, score
 from analysis.text import Segmenter
+from analysis.topictext import hashtags, label_text
 from api.hot_issues.clusters import chunks
 from api.hot_issues.models import HotIssue, HotIssuePost, HotStatus
 
 # Live clusters that took no post are rescored this often, as their figures age.
 RESCORE_EVERY = timedelta(minutes=5)
-# A retitle considers this many of the newest members' titles.
+# A retitle considers this many of the first and of the newest members' titles.
 TITLE_CANDIDATES = 20
+# Characters of a label at most.
+LABEL_CHARS = 40
 
 
 @dataclass
@@ -72,6 +76,8 @@ def score_clusters(
             row.explanation = hot.explanation
             row.stats = _summary(s)
             row.scored_at = max(now, row.scored_at) if row.scored_at else now
+            if row.peak_score is None or hot.score > row.peak_score:
+                row.peak_score, row.peak_at = hot.score, now
             out.scored += 1
             if final and row.id in touched and row.size > 1:
                 retitle(session, row, segmenter, config.clustering.common_words)
@@ -166,6 +172,7 @@ def gather(
         for cid, at, author, source in official:
             if out[cid].official_at is None:
                 out[cid].official_at, out[cid].official_by = at, author or source
+        _complaints(session, config, now, chunk, out)
     per_source_1h = _per_source(session, hour, now, upto_inclusive=True)
     per_source_base = _per_source(session, base_from, hour, upto_inclusive=False)
     for cid, sources in sources_1h.items():
@@ -174,6 +181,34 @@ def gather(
             for src in sources
         }
     return out
+
+
+def _complaints(
+    session: Session, config: HotConfig, now: datetime, ids: list[int], out: dict[int, ClusterStats]
+) -> None:
+    """Each cluster's posts on the complaint kinds over the persistence window: complainants,
+    likes, answered posts, first and last."""
+    p = config.score.persistent
+    m = HotIssuePost
+    rows = session.execute(
+        select(m.hot_issue_id, m.published_at, m.author, m.post_id, m.engagement, m.answered).where(
+            m.hot_issue_id.in_(ids),
+            m.kind.in_(p.kinds),
+            m.published_at >= now - timedelta(days=p.window_days),
+            m.published_at <= now,
+        )
+    )
+    voices: dict[int, set[str]] = defaultdict(set)
+    for cid, at, author, post_id, engaged, answered in rows:
+        c = out[cid].complaints
+        c.posts += 1
+        c.likes += engaged
+        c.answered += bool(answered)
+        c.first = at if c.first is None else min(c.first, at)
+        c.last = at if c.last is None else max(c.last, at)
+        voices[cid].add(f"a:{author}" if author else f"p:{post_id}")
+    for cid, who in voices.items():
+        out[cid].complaints.complainants = len(who)
 
 
 def _per_source(
@@ -189,19 +224,43 @@ def _per_source(
 
 
 def retitle(session: Session, row: HotIssue, segmenter: Segmenter, ignore: frozenset[str]) -> None:
-    """The title of the member closest to the centroid: the cluster's representative."""
-    titles = session.scalars(
-        select(HotIssuePost.title)
-        .where(HotIssuePost.hot_issue_id == row.id)
-        .order_by(HotIssuePost.published_at.desc())
-        .limit(TITLE_CANDIDATES)
-    ).all()
+    """A label a person would write: the hashtag most of the members carry; or else, of the
+    first and the newest members that are not copies or reposts, the one closest to the
+    centroid: its hashtag, or its first sentence without emoticons, hashtags or handles."""
+    m = HotIssuePost
+    first = session.scalars(
+        select(m.title).where(m.hot_issue_id == row.id, m.copy.is_(False))
+        .order_by(m.published_at).limit(TITLE_CANDIDATES)
+    ).all()  # fmt: skip
+    newest = session.scalars(
+        select(m.title).where(m.hot_issue_id == row.id)
+        .order_by(m.published_at.desc()).limit(TITLE_CANDIDATES)
+    ).all()  # fmt: skip
+    titles = list(dict.fromkeys([*first, *newest]))
+    tags = Counter(t for title in titles for t in dict.fromkeys(hashtags(title)))
+    if tags:
+        tag, n = tags.most_common(1)[0]
+        if n >= max(2, 0.3 * len(titles)):
+            row.title = tag
+            return
     cluster = Cluster(row.id, dict(row.centroid), row.as_of, row.first_seen, row.last_seen)
+    labels = {t: label_text(t) for t in (first or titles)}
 
     def closeness(title: str) -> tuple[float, int]:
-        vector = vectorize(segmenter.segment(title), ignore=ignore)
-        return cluster.similarity(vector), -len(title)
+        vector = vectorize(segmenter.segment(labels[title]), ignore=ignore)
+        return cluster.similarity(vector), -len(labels[title])
 
-    best = max(dict.fromkeys(titles), key=closeness, default=None)
+    best = max((t for t in labels if labels[t]), key=closeness, default=None)
     if best:
-        row.title = best
+        own = hashtags(best)  # the poster's own name for the event, when it has one
+        row.title = own[0] if own else first_sentence(labels[best])
+
+
+def first_sentence(text: str, longest: int = LABEL_CHARS) -> str:
+    """The text up to the end of its first sentence that is long enough to say something,
+    cut at `longest` characters."""
+    for i, ch in enumerate(text):
+        if ch in "。！？!?；;" and i >= 8:
+            text = text[:i]
+            break
+    return text if len(text) <= longest else text[: longest - 1] + "…"

@@ -18,6 +18,7 @@ from api.database import rows_changed, unit_of_work
 from api.hot_issues import state
 from api.hot_issues.clusters import (
     cluster_of,
+    post_label,
     post_title,
     post_vector,
     store_cluster,
@@ -49,16 +50,21 @@ def list_hot(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[HotIssue], int]:
-    """Flagged clusters, hottest first; `include_all` adds expired and dismissed ones."""
+    """Flagged clusters, hottest first; `include_all` adds expired and dismissed ones and
+    orders by peak score."""
     q = select(HotIssue).where(HotIssue.flagged_at.is_not(None), HotIssue.status != "merged")
     if not include_all:
         q = q.where(HotIssue.active.is_(True), HotIssue.status != "dismissed")
     if status:
         q = q.where(HotIssue.status == status)
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = session.scalars(
-        q.order_by(HotIssue.score.desc(), HotIssue.id).limit(limit).offset(offset)
-    ).all()
+    # All of them, as after a backfill: the topics that were hottest then come first.
+    order = (
+        (HotIssue.peak_score.desc(), HotIssue.score.desc(), HotIssue.id)
+        if include_all
+        else (HotIssue.score.desc(), HotIssue.id)
+    )
+    rows = session.scalars(q.order_by(*order).limit(limit).offset(offset)).all()
     return list(rows), total
 
 
@@ -275,13 +281,15 @@ def _rebuild(
     if not posts:
         return
     first = posts[0].published_at
-    cluster = Cluster(row.id, {}, first, first, first, 0)
     config = hot_config(settings)
-    clusterer = Clusterer([], config.clustering.params())
+    params = config.clustering.params()
+    window = max(params.window(p.kind.value) for p in posts)
+    cluster = Cluster(row.id, {}, first, first, first, 0, window_hours=window)
+    clusterer = Clusterer([], params)
     for post in posts:
-        vector = post_vector(post, segmenter, config.clustering.common_words)
+        vector = post_vector(post, segmenter, config.clustering)
         clusterer.add(cluster, vector, post.published_at)
     store_cluster(row, cluster)
     row.size = len(post_ids)
     if row.size == 1 or not row.title:
-        row.title = post_title(posts[0])
+        row.title = post_label(posts[0]) or post_title(posts[0])

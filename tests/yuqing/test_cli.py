@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from core.timezone import SHANGHAI
 from tests.factories import OUTAGE
 
 
@@ -91,6 +93,31 @@ def test_analyze_then_hot_issues_json_shows_members_score_and_explanation(
     assert {m["post_id"] for m in hot["members"]} == {x["id"] for x in lines}
     assert hot["score"] >= 50 and hot["first_seen"] and hot["flagged_at"]
     assert any(line.startswith(f"突发：近1小时{len(OUTAGE)}条") for line in hot["explanation"])
+
+
+def test_a_backfill_of_history_lists_the_topics_that_were_hot_then(run, tmp_path: Path) -> None:
+    then = datetime(2024, 7, 1, 10, 0, tzinfo=SHANGHAI)
+    lines = [
+        {"id": f"cli:h{i}", "source": f"src-{kind}", "kind": kind, "text": text,
+         "published_at": (then + timedelta(minutes=4 * i)).isoformat()}
+        for i, (kind, text) in enumerate(OUTAGE)
+    ]  # fmt: skip
+    path = tmp_path / "history.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
+    assert run("load", str(path)).returncode == 0
+
+    analyzed = run("analyze", "--json")  # at the wall clock, long after the history
+    assert analyzed.returncode == 0, analyzed.stderr
+    assert json.loads(analyzed.stdout.strip().splitlines()[-1])["flagged"] == 1
+
+    shown = run("hot-issues", "--all", "--json")
+    assert shown.returncode == 0, shown.stderr
+    [hot] = json.loads(shown.stdout)
+    assert hot["score"] == 0 and hot["peak_score"] >= 60  # the shipped alert threshold
+    assert hot["peak_at"].startswith("2024-07-01T03:")  # the hour the burst peaked, in UTC
+    listed = run("hot-issues", "--all")
+    assert "[当前 0] " in listed.stdout and "峰值" in listed.stdout, listed.stdout
+    assert "（2024-07-01 11:00）" in listed.stdout
 
 
 def test_load_stores_good_lines_and_quarantines_bad_ones(run, tmp_path: Path) -> None:

@@ -50,7 +50,11 @@ def hot_issues(
     tz = SHANGHAI
     typer.echo(f"{total} hot issues")
     for d in details:
-        typer.echo(f"\n#{d.id} [{d.score:.0f}{' 紧急' if d.urgent else ''}] {d.title}")
+        peak = ""
+        if d.peak_score is not None and d.peak_at is not None:
+            peak = f"  峰值 {d.peak_score:.0f}（{d.peak_at.astimezone(tz):%Y-%m-%d %H:%M}）"
+        urgent = " 紧急" if d.urgent else ""
+        typer.echo(f"\n#{d.id} [当前 {d.score:.0f}{urgent}] {d.title}{peak}")
         typer.echo(f"  关键词: {' '.join(d.keywords)}  帖子: {d.size}  状态: {d.status}")
         flagged = f"{d.flagged_at.astimezone(tz):%Y-%m-%d %H:%M}" if d.flagged_at else "-"
         typer.echo(f"  首次出现 {d.first_seen.astimezone(tz):%Y-%m-%d %H:%M}  标记于 {flagged}")
