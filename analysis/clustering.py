@@ -231,6 +231,7 @@ class Clusterer:
         join: int | None = None,
         linked: bool = False,
         window: float | None = None,
+        discussed: bool = False,
     ) -> tuple[Cluster | None, bool]:
         """Put a post in a cluster; returns it (None: the post stays unassigned) and whether
         it was opened for this post.
@@ -238,7 +239,9 @@ class Clusterer:
         `join` forces the cluster of a post this one copies, reposts or answers: when it is live
         if `linked` (the source links the two), when it is live and in time otherwise (a near
         duplicate). A post of fewer than `min_terms` topical words joins a similar
-        cluster or none: it opens no topic of its own. `window` is the post's (its kind's).
+        cluster or none: it opens no topic of its own, unless it is `discussed` (others reposted
+        or commented on it: the start of a thread) and has a topical word at all. `window` is
+        the post's (its kind's).
         """
         window = self.params.expire_hours if window is None else window
         # A reply or repost link holds whenever the cluster is live (a late reply is still the
@@ -257,7 +260,7 @@ class Clusterer:
                 target = None
         opened = target is None
         if target is None:
-            if len(vec) < self.params.min_terms:
+            if not vec or (len(vec) < self.params.min_terms and not discussed):
                 return None, False
             target = Cluster(
                 id=new_id(), centroid={}, as_of=at, first_seen=at, last_seen=at,

@@ -23,8 +23,10 @@ KIND_NAMES = {"news": "新闻", "board": "留言板", "microblog": "微博", "ho
 
 @dataclass
 class Complaints:
-    """A cluster's posts on the complaint kinds of source over the persistence window."""
+    """A cluster's posts about its place on the complaint kinds of source over the
+    persistence window."""
 
+    place: str | None = None
     posts: int = 0
     complainants: int = 0  # distinct authors (a post without an author counts as one)
     likes: int = 0
@@ -255,7 +257,7 @@ def persistent(c: Complaints, config: HotConfig) -> Signal:
     p = config.score.persistent
     voices = c.complainants + c.likes / p.likes_per_voice
     days = c.days
-    lasting = days >= p.min_days
+    lasting = c.place is not None and days >= p.min_days
     answered = c.answered / c.posts if c.posts else 0.0
     points = 0.0
     if lasting and voices > 1:
@@ -267,12 +269,14 @@ def persistent(c: Complaints, config: HotConfig) -> Signal:
         lasting and voices >= p.fire_voices,
         points,
         {
+            "place": c.place,
             "complainants": c.complainants,
             "posts": c.posts,
             "likes": c.likes,
             "days": round(days, 1),
             "answered_share": round(answered, 3),
         },
-        f"持续投诉：{c.complainants}人{c.posts}条，跨{days:.0f}天，点赞{c.likes}，"
+        f"持续投诉（{c.place or '无具体地点'}）：{c.complainants}人{c.posts}条，跨{days:.0f}天，"
+        f"点赞{c.likes}，"
         f"已答复{answered:.0%}",
     )

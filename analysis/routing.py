@@ -189,6 +189,17 @@ def user_words(departments_file: Path) -> list[str]:
     return list(dict.fromkeys(words))
 
 
+def place_names(departments_file: Path) -> list[str]:
+    """The places (estates, roads, landmarks) and department names of the departments file:
+    names specific enough to tell one topic from another. District names are not: nearly
+    every post of a district names it."""
+    spec = load_routing_file(departments_file)
+    words = [place for d in spec.districts.values() for place in d.places]
+    for dept in spec.departments:
+        words += [dept.name, *dept.aliases]
+    return list(dict.fromkeys(words))
+
+
 class WordScanner:
     """Finds fixed vocabularies in texts: in each, the longest word at each place, left to right.
 

@@ -71,6 +71,7 @@ class Segmenter:
         self._lock = threading.Lock()
         self._tokenizer: Any = None
         self._names: frozenset[str] | None = None
+        self._name_cache: dict[str, bool] = {}
 
     def _words(self) -> list[tuple[str, int | None]]:
         words = _dictionary_words(self.user_dict)
@@ -94,15 +95,22 @@ class Segmenter:
 
     def is_name(self, word: str) -> bool:
         """Whether `word` names a place, estate, road or organisation: one of the departments
-        file's names, or a word ending like one (`analysis.topictext.is_name`)."""
+        file's places or departments, or a word ending like one (`analysis.topictext.is_name`).
+        District and city names are too broad to count."""
+        known = self._name_cache.get(word)
+        if known is not None:
+            return known
         names = self._names
         if names is None:
-            from analysis.routing import user_words
+            from analysis.routing import place_names
 
             path = self.departments_file
-            found = user_words(path) if path is not None and path.exists() else []
+            found = place_names(path) if path is not None and path.exists() else []
             names = self._names = frozenset(found)
-        return word in names or is_name(word)
+        if len(self._name_cache) > 200_000:
+            self._name_cache.clear()
+        answer = self._name_cache[word] = word in names or is_name(word)
+        return answer
 
     def segment(self, text: str) -> list[str]:
         """Words of `text` (jieba's precise mode with HMM), without punctuation or stop words."""

@@ -18,8 +18,9 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from analysis.clustering import Cluster, Clusterer
@@ -115,7 +116,7 @@ def assign_page(
             root = joined.get(parent)
             join = root.id if root is not None else root_cluster.get(parent)
             if join is not None:
-                linked = parent != post.near_dup_of
+                linked = parent in (post.reply_to, post.is_repost_of)
                 break
         cluster, opened = clusterer.assign(
             vector,
@@ -124,6 +125,7 @@ def assign_page(
             join=join,
             linked=linked,
             window=params.window(post.kind.value),
+            discussed=post.engagement.reposts + post.engagement.comments > 0,
         )
         if cluster is None:
             out.unassigned += 1
@@ -135,7 +137,10 @@ def assign_page(
     clusters.save_page(session, clusterer, titles)
     for post, cluster in placed:
         arrivals.add(cluster.id, post.published_at)
-        session.add(membership(post, cluster.id, config, official))
+    if placed:  # one executemany, not an ORM object per post
+        session.execute(
+            insert(HotIssuePost), [membership(p, c.id, config, official) for p, c in placed]
+        )
     if placed:
         store.update_analysis({post.id: {"cluster_id": str(c.id)} for post, c in placed})
     state.move_cursor(session, page.cursor)
@@ -144,24 +149,25 @@ def assign_page(
 
 def membership(
     post: Post, hot_id: int, config: HotConfig, official: frozenset[str]
-) -> HotIssuePost:
+) -> dict[str, Any]:
     """The post's membership row, with what scoring reads about the post."""
-    return HotIssuePost(
-        post_id=post.id,
-        hot_issue_id=hot_id,
-        published_at=post.published_at,
-        source=post.source,
-        kind=post.kind.value,
-        title=clusters.post_title(post)[:300],
-        sentiment=post.sentiment,
-        engagement=engagement(post),
-        official=post.source in official or (post.author or "") in config.official_authors,
-        author=(post.author or "")[:200] or None,
-        sensitive=config.sensitive_groups(f"{post.title} {post.text}"),
-        copy=post.near_dup_of is not None or post.is_repost_of is not None,
-        answered=post.reply is not None,
-        pinned=False,
-    )
+    return {
+        "post_id": post.id,
+        "hot_issue_id": hot_id,
+        "published_at": post.published_at,
+        "source": post.source,
+        "kind": post.kind.value,
+        "title": clusters.post_title(post)[:300],
+        "sentiment": post.sentiment,
+        "engagement": engagement(post),
+        "official": post.source in official or (post.author or "") in config.official_authors,
+        "author": (post.author or "")[:200] or None,
+        "sensitive": config.sensitive_groups(f"{post.title} {post.text}"),
+        "copy": post.near_dup_of is not None or post.is_repost_of is not None,
+        "answered": post.reply is not None,
+        "pinned": False,
+        "added_at": datetime.now(UTC),
+    }
 
 
 def parents(post: Post) -> list[str]:

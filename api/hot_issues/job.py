@@ -140,6 +140,19 @@ class Job:
         alerts: bool,
         final: bool,
     ) -> None:
+        if not alerts and not final:  # an hour long past: its peaks and first flags only
+            flagged = scoring.score_history(
+                session,
+                config=config,
+                threshold=self.settings.alerts.threshold,
+                at=at,
+                ids=ids,
+                segmenter=self.segmenter,
+            )
+            result.scored += len(ids)
+            result.flagged += len(flagged)
+            result.flagged_ids += flagged
+            return
         scored = scoring.score_clusters(
             session,
             config=config,

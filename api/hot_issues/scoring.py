@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from analysis.clustering import Cluster, vectorize
@@ -25,6 +25,8 @@ RESCORE_EVERY = timedelta(minutes=5)
 TITLE_CANDIDATES = 20
 # Characters of a label at most.
 LABEL_CHARS = 40
+# Kinds of source whose posts have a headline of their own (a board subject is often chatter).
+HEADLINED = ("news",)
 
 
 @dataclass
@@ -66,7 +68,7 @@ def score_clusters(
     out = Scored()
     if not ids:
         return out
-    stats = gather(session, config, now, ids)
+    stats = gather(session, config, now, ids, segmenter)
     for chunk in chunks(ids, 500):
         for row in session.scalars(select(HotIssue).where(HotIssue.id.in_(chunk))).all():
             s = stats[row.id]
@@ -91,6 +93,44 @@ def score_clusters(
     return out
 
 
+def score_history(
+    session: Session,
+    *,
+    config: HotConfig,
+    threshold: float,
+    at: datetime,
+    ids: set[int],
+    segmenter: Segmenter,
+) -> list[int]:
+    """Score clusters as of a past hour (late posts, a backfill) for their history only: a new
+    peak, and the first time they reached the threshold. Their current score, signals and
+    label are the final scoring's. Returns the clusters flagged for the first time."""
+    if not ids:
+        return []
+    stats = gather(session, config, at, sorted(ids), segmenter)
+    flagged: list[int] = []
+    changes: list[dict[str, object]] = []
+    for chunk in chunks(sorted(ids), 500):
+        rows = session.execute(
+            select(HotIssue.id, HotIssue.peak_score, HotIssue.flagged_at, HotIssue.status)
+            .where(HotIssue.id.in_(chunk))
+        )  # fmt: skip
+        for cid, peak, flagged_at, status in rows:
+            hot = score(stats[cid], config)
+            change: dict[str, object] = {}
+            if peak is None or hot.score > peak:
+                change.update(peak_score=hot.score, peak_at=at)
+            live = status not in (HotStatus.DISMISSED, HotStatus.MERGED)
+            if hot.score >= threshold and live and flagged_at is None:
+                change.update(flagged_at=at, flag_score=hot.score, flag_explanation=hot.explanation)
+                flagged.append(cid)
+            if change:
+                changes.append({"id": cid, **change})
+    if changes:
+        session.execute(update(HotIssue), changes)
+    return flagged
+
+
 def _summary(s: ClusterStats) -> dict[str, object]:
     """The figures shown beside a hot issue."""
     share = round(s.negative_24h / s.with_sentiment_24h, 3) if s.with_sentiment_24h else None
@@ -105,7 +145,7 @@ def _summary(s: ClusterStats) -> dict[str, object]:
 
 
 def gather(
-    session: Session, config: HotConfig, now: datetime, ids: list[int]
+    session: Session, config: HotConfig, now: datetime, ids: list[int], segmenter: Segmenter
 ) -> dict[int, ClusterStats]:
     """Each cluster's figures at `now`: the last hour and day, the burst baseline, kinds,
     sentiment, engagement, sensitive terms, copies, the first official word and the sources'
@@ -172,7 +212,7 @@ def gather(
         for cid, at, author, source in official:
             if out[cid].official_at is None:
                 out[cid].official_at, out[cid].official_by = at, author or source
-        _complaints(session, config, now, chunk, out)
+        _complaints(session, config, now, chunk, out, segmenter)
     per_source_1h = _per_source(session, hour, now, upto_inclusive=True)
     per_source_base = _per_source(session, base_from, hour, upto_inclusive=False)
     for cid, sources in sources_1h.items():
@@ -184,23 +224,45 @@ def gather(
 
 
 def _complaints(
-    session: Session, config: HotConfig, now: datetime, ids: list[int], out: dict[int, ClusterStats]
+    session: Session,
+    config: HotConfig,
+    now: datetime,
+    ids: list[int],
+    out: dict[int, ClusterStats],
+    segmenter: Segmenter,
 ) -> None:
-    """Each cluster's posts on the complaint kinds over the persistence window: complainants,
-    likes, answered posts, first and last."""
+    """Each cluster's complaints about its place (the heaviest name among its words) over the
+    persistence window: complainants, likes, answered posts, first and last. A cluster whose
+    words name no place has none."""
     p = config.score.persistent
+    places: dict[int, str] = {}
+    for cid, centroid in session.execute(
+        select(HotIssue.id, HotIssue.centroid).where(HotIssue.id.in_(ids))
+    ):
+        names = [
+            w for w, _ in sorted(centroid.items(), key=lambda kv: -kv[1]) if segmenter.is_name(w)
+        ]
+        if names:
+            places[cid] = names[0]
+    if not places:
+        return
     m = HotIssuePost
     rows = session.execute(
-        select(m.hot_issue_id, m.published_at, m.author, m.post_id, m.engagement, m.answered).where(
-            m.hot_issue_id.in_(ids),
+        select(
+            m.hot_issue_id, m.published_at, m.author, m.post_id, m.engagement, m.answered, m.title
+        ).where(
+            m.hot_issue_id.in_(list(places)),
             m.kind.in_(p.kinds),
             m.published_at >= now - timedelta(days=p.window_days),
             m.published_at <= now,
         )
     )
     voices: dict[int, set[str]] = defaultdict(set)
-    for cid, at, author, post_id, engaged, answered in rows:
+    for cid, at, author, post_id, engaged, answered, title in rows:
+        if places[cid] not in title:
+            continue
         c = out[cid].complaints
+        c.place = places[cid]
         c.posts += 1
         c.likes += engaged
         c.answered += bool(answered)
@@ -224,19 +286,22 @@ def _per_source(
 
 
 def retitle(session: Session, row: HotIssue, segmenter: Segmenter, ignore: frozenset[str]) -> None:
-    """A label a person would write: the hashtag most of the members carry; or else, of the
-    first and the newest members that are not copies or reposts, the one closest to the
-    centroid: its hashtag, or its first sentence without emoticons, hashtags or handles."""
+    """A label a person would write, from the first and the newest members that are not copies
+    or reposts: the hashtag most of them carry; else the member closest to the centroid gives
+    its hashtag or, from a news article, its headline; else the topic's place and event
+    words ("滨江路停水"); else the closest member's first sentence. Never emoticons, handles or
+    a reply's chatter."""
     m = HotIssuePost
-    first = session.scalars(
-        select(m.title).where(m.hot_issue_id == row.id, m.copy.is_(False))
+    first = session.execute(
+        select(m.title, m.kind).where(m.hot_issue_id == row.id, m.copy.is_(False))
         .order_by(m.published_at).limit(TITLE_CANDIDATES)
     ).all()  # fmt: skip
-    newest = session.scalars(
-        select(m.title).where(m.hot_issue_id == row.id)
+    newest = session.execute(
+        select(m.title, m.kind).where(m.hot_issue_id == row.id)
         .order_by(m.published_at.desc()).limit(TITLE_CANDIDATES)
     ).all()  # fmt: skip
-    titles = list(dict.fromkeys([*first, *newest]))
+    kinds = dict([*newest, *first])
+    titles = list(kinds)
     tags = Counter(t for title in titles for t in dict.fromkeys(hashtags(title)))
     if tags:
         tag, n = tags.most_common(1)[0]
@@ -244,16 +309,31 @@ def retitle(session: Session, row: HotIssue, segmenter: Segmenter, ignore: froze
             row.title = tag
             return
     cluster = Cluster(row.id, dict(row.centroid), row.as_of, row.first_seen, row.last_seen)
-    labels = {t: label_text(t) for t in (first or titles)}
+    labels = {t: label_text(t) for t in ([t for t, _ in first] or titles)}
 
     def closeness(title: str) -> tuple[float, int]:
         vector = vectorize(segmenter.segment(labels[title]), ignore=ignore)
         return cluster.similarity(vector), -len(labels[title])
 
     best = max((t for t in labels if labels[t]), key=closeness, default=None)
-    if best:
-        own = hashtags(best)  # the poster's own name for the event, when it has one
-        row.title = own[0] if own else first_sentence(labels[best])
+    if best is None:
+        return
+    own = hashtags(best)  # the poster's own name for the event, when it has one
+    headline = first_sentence(labels[best])
+    if own:
+        row.title = own[0]
+    elif kinds.get(best) in HEADLINED and len(headline) <= LABEL_CHARS:
+        row.title = headline
+    else:
+        row.title = phrase(cluster, segmenter) or headline
+
+
+def phrase(cluster: Cluster, segmenter: Segmenter) -> str:
+    """The topic's heaviest place name and heaviest other word ("滨江路" + "停水")."""
+    terms = cluster.top_terms(8)
+    place = next((w for w in terms if segmenter.is_name(w)), None)
+    event = next((w for w in terms if not segmenter.is_name(w)), None)
+    return f"{place}{event}" if place and event else ""
 
 
 def first_sentence(text: str, longest: int = LABEL_CHARS) -> str:
