@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from analysis.clustering import Cluster, Clusterer, vectorize
 from analysis.hotconfig import ClusteringConfig, HotConfig
 from analysis.text import Segmenter
-from analysis.topictext import is_reaction, label_text, topic_text
+from analysis.topictext import hashtags, is_reaction, label_text, topic_text
 from api.database import rows_changed
 from api.hot_issues.models import HotIssue, HotIssuePost, HotStatus
 from store.base import PostStore
@@ -21,6 +21,8 @@ from store.models import Post
 
 _T = TypeVar("_T")
 
+# Rounds of merging in one pass (each looks again at the clusters the last one changed).
+MERGE_ROUNDS = 3
 # Posts written back to the store per request.
 WRITE_BATCH = 500
 
@@ -63,15 +65,18 @@ def write_cluster_ids(store: PostStore, post_ids: list[str], hot_id: int) -> Non
 
 def post_vector(post: Post, segmenter: Segmenter, config: ClusteringConfig) -> dict[str, float]:
     """A post's TF-IDF vector over the words of its topic text (`analysis.topictext`): no
-    emoticon, repost chain, handle, link, boilerplate or reaction word counts, and names weigh
-    more."""
-    words = segmenter.segment(topic_text(f"{post.title} {post.text}"))
+    emoticon, repost chain, handle, link, boilerplate or reaction word counts; names and whole
+    hashtags weigh more."""
+    text = f"{post.title} {post.text}"
+    words = segmenter.segment(topic_text(text))
     tokens = [w for w in words if not is_reaction(w)]
+    # A hashtag is the poster's own name for the topic: it counts whole, as a name does.
+    tokens += [f"#{tag}" for tag in hashtags(text)]
     return vectorize(
         tokens,
         boost=post.keywords or (),
         ignore=config.common_words,
-        names=segmenter.is_name,
+        names=lambda w: w.startswith("#") or segmenter.is_name(w),
         name_weight=config.name_weight,
         min_idf=config.min_idf,
     )
@@ -151,28 +156,45 @@ def consolidate(
         )
     )
     merged = 0
-    for cid in sorted(touched):
-        cluster = clusterer.clusters.get(cid)
-        if cluster is None or cluster.size < 2 or cid in curated:
-            continue
-        for other, _sim in clusterer.near(cluster, threshold):
-            if other.size < 2 or other.id in curated or other.id not in clusterer.clusters:
+    # A merge changes the kept centroid, which may now be as good as another cluster that was
+    # looked at before it: the clusters kept are looked at again, a few rounds at most.
+    todo = sorted(touched)
+    for _round in range(MERGE_ROUNDS):
+        kept: set[int] = set()
+        for cid in todo:
+            cluster = clusterer.clusters.get(cid)
+            if cluster is None or cluster.size < 2 or cid in curated:
                 continue
-            keep, gone = sorted((cluster, other), key=lambda c: (c.first_seen, c.id))
-            merge_into(session, store, clusterer, keep, gone)
-            merged += 1
-            if gone.id in touched:
-                touched[keep.id] = max(touched.pop(gone.id), touched.get(keep.id, gone.last_seen))
-            else:
-                touched.setdefault(keep.id, keep.last_seen)
-            for ids in arrivals.values():
-                if gone.id in ids:
-                    ids.discard(gone.id)
-                    ids.add(keep.id)
-            if gone is cluster:
-                break
-            cluster = keep
+            for other, _sim in clusterer.near(cluster, threshold):
+                if other.size < 2 or other.id in curated or other.id not in clusterer.clusters:
+                    continue
+                keep, gone = sorted((cluster, other), key=lambda c: (c.first_seen, c.id))
+                merge_into(session, store, clusterer, keep, gone)
+                merged += 1
+                kept.add(keep.id)
+                kept.discard(gone.id)
+                _follow(touched, arrivals, keep, gone)
+                if gone is cluster:
+                    break
+                cluster = keep
+        if not kept:
+            break
+        todo = sorted(kept)
     return merged
+
+
+def _follow(
+    touched: dict[int, datetime], arrivals: dict[datetime, set[int]], keep: Cluster, gone: Cluster
+) -> None:
+    """`touched` and `arrivals` name the kept cluster where they named the merged one."""
+    if gone.id in touched:
+        touched[keep.id] = max(touched.pop(gone.id), touched.get(keep.id, gone.last_seen))
+    else:
+        touched.setdefault(keep.id, keep.last_seen)
+    for ids in arrivals.values():
+        if gone.id in ids:
+            ids.discard(gone.id)
+            ids.add(keep.id)
 
 
 def merge_into(

@@ -287,7 +287,8 @@ def _per_source(
 
 def retitle(session: Session, row: HotIssue, segmenter: Segmenter, ignore: frozenset[str]) -> None:
     """A label a person would write, from the first and the newest members that are not copies
-    or reposts: the hashtag most of them carry; else the member closest to the centroid gives
+    or reposts: the hashtag most of them carry (two at least, and a quarter of them or one
+    naming the topic's top words); else the member closest to the centroid gives
     its hashtag or, from a news article, its headline; else the topic's place and event
     words ("滨江路停水"); else the closest member's first sentence. Never emoticons, handles or
     a reply's chatter."""
@@ -305,7 +306,8 @@ def retitle(session: Session, row: HotIssue, segmenter: Segmenter, ignore: froze
     tags = Counter(t for title in titles for t in dict.fromkeys(hashtags(title)))
     if tags:
         tag, n = tags.most_common(1)[0]
-        if n >= max(2, 0.3 * len(titles)):
+        top = [w for w in cluster_terms(row) if not w.startswith("#")][:3]
+        if n >= 2 and (n >= 0.25 * len(titles) or any(w in tag for w in top)):
             row.title = tag
             return
     cluster = Cluster(row.id, dict(row.centroid), row.as_of, row.first_seen, row.last_seen)
@@ -328,9 +330,13 @@ def retitle(session: Session, row: HotIssue, segmenter: Segmenter, ignore: froze
         row.title = phrase(cluster, segmenter) or headline
 
 
+def cluster_terms(row: HotIssue) -> list[str]:
+    return [w for w, _ in sorted(row.centroid.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
 def phrase(cluster: Cluster, segmenter: Segmenter) -> str:
     """The topic's heaviest place name and heaviest other word ("滨江路" + "停水")."""
-    terms = cluster.top_terms(8)
+    terms = [w for w in cluster.top_terms(8) if not w.startswith("#")]
     place = next((w for w in terms if segmenter.is_name(w)), None)
     event = next((w for w in terms if not segmenter.is_name(w)), None)
     return f"{place}{event}" if place and event else ""
