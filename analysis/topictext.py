@@ -89,6 +89,8 @@ def hashtags(text: str) -> list[str]:
 
 # A run of one laughing, sighing or exclaiming syllable, or of netspeak digits.
 _INTERJECTION = re.compile(r"^(?:[哈呵嘻嘿啊哦噢喔呀哇嗯唉哎呜嘤嘎咦]+|2333*|666+|[hH][aA]+)$")
+# A bare number or amount says nothing of what it counts ("10", "200", "3.5%").
+_NUMBER = re.compile(r"^[\d.,:/%+\-]+$")
 
 
 @lru_cache(maxsize=1)
@@ -100,8 +102,8 @@ def reaction_words() -> frozenset[str]:
 
 def is_reaction(word: str) -> bool:
     """Whether `word` says how someone feels rather than what about: a reaction word
-    (真的假的, 一路走好, 加油) or a run of laughter (哈哈哈, 呵呵呵)."""
-    return word in reaction_words() or bool(_INTERJECTION.match(word))
+    (真的假的, 一路走好, 加油), a run of laughter (哈哈哈, 呵呵呵) or a bare number."""
+    return word in reaction_words() or bool(_INTERJECTION.match(word) or _NUMBER.match(word))
 
 
 def is_name(word: str) -> bool:

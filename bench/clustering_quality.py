@@ -208,6 +208,20 @@ def same_events(threads: list[dict]) -> list[int]:
     return [root(i) for i in range(len(threads))]
 
 
+def topicless(posts: list) -> float:
+    """The share of posts with no topical word once emoticons, chains, handles, links,
+    boilerplate, reaction words and bare numbers are gone (only a link can place them)."""
+    from analysis.text import shipped_segmenter
+    from analysis.topictext import is_reaction, topic_text
+
+    segmenter = shipped_segmenter()
+    empty = 0
+    for post in posts:
+        words = segmenter.segment(topic_text(f"{post.title} {post.text}"))
+        empty += not any(len(w) > 1 and not is_reaction(w) for w in words)
+    return empty / len(posts)
+
+
 def measure(thread_of: dict[str, int], cluster_of: dict[str, int]) -> dict[str, float]:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -298,8 +312,15 @@ def main() -> int:
         print(
             f"  by event ({len(set(events))} events): purity {figures['purity']:.3f},"
             f" inverse purity {figures['inverse purity']:.3f}, NMI {figures['NMI']:.3f},"
-            f" ARI {figures['ARI']:.3f}"
+            f" ARI {figures['ARI']:.3f}, catch-all {figures['catch-all']}"
         )
+        assigned = {p: t for p, t in thread_of.items() if p in cluster_of}
+        figures = measure(assigned, cluster_of)
+        print(
+            f"  over the {len(assigned)} posts given a topic: purity {figures['purity']:.3f},"
+            f" NMI {figures['NMI']:.3f}, ARI {figures['ARI']:.3f}"
+        )
+        print(f"  posts with no topical word of their own: {topicless(posts):.3f}")
     return 0
 
 
