@@ -61,6 +61,17 @@ def topic_text(text: str) -> str:
     return _SPACE.sub(" ", out).strip()
 
 
+# Anything `topic_text` would remove starts with one of these.
+_CHATTER = re.compile(
+    r"[\[@#/]|https?:|www\.|转发|轉發|Repost|网页链接|全文|图片|分享|视频|原图|客户端", re.I
+)
+
+
+def has_chatter(text: str) -> bool:
+    """Whether `text` holds anything `topic_text` removes (else it is its own topic text)."""
+    return _CHATTER.search(text) is not None
+
+
 def label_text(text: str) -> str:
     """What a label may show of `text`: its topic text without hashtags and 【】 headings'
     brackets."""

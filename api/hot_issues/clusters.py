@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from analysis.clustering import Cluster, Clusterer, vectorize
 from analysis.hotconfig import ClusteringConfig, HotConfig
 from analysis.text import Segmenter
-from analysis.topictext import hashtags, is_reaction, label_text, topic_text
+from analysis.topictext import has_chatter, hashtags, is_reaction, label_text, topic_text
 from api.database import rows_changed
 from api.hot_issues.models import HotIssue, HotIssuePost, HotStatus
 from store.base import PostStore
@@ -68,7 +68,12 @@ def post_vector(post: Post, segmenter: Segmenter, config: ClusteringConfig) -> d
     emoticon, repost chain, handle, link, boilerplate or reaction word counts; names and whole
     hashtags weigh more."""
     text = f"{post.title} {post.text}"
-    words = segmenter.segment(topic_text(text))
+    # Text without any mark of chatter (most board, hotline and news posts) is its own topic
+    # text: the words the analysis stored serve, and the post is not segmented again.
+    stored = post.tokens is not None and not has_chatter(text)
+    words = (
+        post.tokens if stored and post.tokens is not None else segmenter.segment(topic_text(text))
+    )
     tokens = [w for w in words if not is_reaction(w)]
     # A hashtag is the poster's own name for the topic: it counts whole, as a name does.
     tokens += [f"#{tag}" for tag in hashtags(text)]
@@ -118,11 +123,25 @@ def save_page(session: Session, clusterer: Clusterer, titles: dict[int, str]) ->
     for c, row in zip(fresh, rows, strict=True):
         clusterer.rename(c.id, row.id)
     dirty = [c for c in clusterer.clusters.values() if c.dirty]
-    with session.no_autoflush:
-        for chunk in chunks([c.id for c in dirty], 500):
-            list(session.scalars(select(HotIssue).where(HotIssue.id.in_(chunk))))
+    if dirty:  # one executemany by primary key, without loading the rows
+        session.flush()
+        session.execute(update(HotIssue), [cluster_values(c) for c in dirty])
         for c in dirty:
-            _save(session, c)
+            c.dirty = False
+
+
+def cluster_values(cluster: Cluster) -> dict[str, object]:
+    """What a cluster's row keeps of it: centroid, times, size, window and keywords."""
+    return {
+        "id": cluster.id,
+        "centroid": {w: round(v, 6) for w, v in cluster.centroid.items()},
+        "as_of": cluster.as_of,
+        "first_seen": cluster.first_seen,
+        "last_seen": cluster.last_seen,
+        "size": cluster.size,
+        "window_hours": cluster.window_hours,
+        "keywords": cluster.top_terms(6),
+    }
 
 
 def _save(session: Session, cluster: Cluster) -> None:

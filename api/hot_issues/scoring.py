@@ -107,7 +107,7 @@ def score_history(
     label are the final scoring's. Returns the clusters flagged for the first time."""
     if not ids:
         return []
-    stats = gather(session, config, at, sorted(ids), segmenter)
+    stats = gather(session, config, at, sorted(ids), segmenter, surge=False)
     flagged: list[int] = []
     changes: list[dict[str, object]] = []
     for chunk in chunks(sorted(ids), 500):
@@ -145,7 +145,13 @@ def _summary(s: ClusterStats) -> dict[str, object]:
 
 
 def gather(
-    session: Session, config: HotConfig, now: datetime, ids: list[int], segmenter: Segmenter
+    session: Session,
+    config: HotConfig,
+    now: datetime,
+    ids: list[int],
+    segmenter: Segmenter,
+    *,
+    surge: bool = True,
 ) -> dict[int, ClusterStats]:
     """Each cluster's figures at `now`: the last hour and day, the burst baseline, kinds,
     sentiment, engagement, sensitive terms, copies, the first official word and the sources'
@@ -213,6 +219,8 @@ def gather(
             if out[cid].official_at is None:
                 out[cid].official_at, out[cid].official_by = at, author or source
         _complaints(session, config, now, chunk, out, segmenter)
+    if not surge:  # the sources' own surge only explains; history scoring goes without
+        return out
     per_source_1h = _per_source(session, hour, now, upto_inclusive=True)
     per_source_base = _per_source(session, base_from, hour, upto_inclusive=False)
     for cid, sources in sources_1h.items():
