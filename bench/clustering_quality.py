@@ -248,7 +248,7 @@ def measure(thread_of: dict[str, int], cluster_of: dict[str, int]) -> dict[str, 
     original = {thread_of[p]: cluster_of.get(p) for p in ids if p.endswith(":o")}
     replies = [p for p in ids if not p.endswith(":o")]
     with_original = sum(
-        1 for p in replies if p in cluster_of and cluster_of[p] == original[thread_of[p]]
+        1 for p in replies if p in cluster_of and cluster_of[p] == original.get(thread_of[p])
     )
     return {
         "posts": n,
