@@ -18,6 +18,7 @@ from store.pii import mask_pii, mask_words
 ANALYSIS_FIELDS = frozenset(
     {
         "sentiment",
+        "sentiment_snownlp",
         "tokens",
         "keywords",
         "simhash",
@@ -144,6 +145,8 @@ class Post(BaseModel):
     deadline: AwareDatetime | None = None
     # analysis
     sentiment: float | None = Field(default=None, ge=0.0, le=1.0)
+    # SnowNLP's own score, kept beside `sentiment` (which may come from another model)
+    sentiment_snownlp: float | None = Field(default=None, ge=0.0, le=1.0)
     tokens: list[str] | None = None
     keywords: list[str] | None = None
     simhash: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$")

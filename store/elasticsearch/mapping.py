@@ -83,6 +83,7 @@ MAPPINGS: dict[str, Any] = {
         "status": _KEYWORD,
         "deadline": _DATE,
         "sentiment": _DOUBLE,
+        "sentiment_snownlp": _DOUBLE,
         "tokens": _SOURCE_ONLY_KEYWORD,
         "keywords": _KEYWORD,
         "simhash": {"type": "keyword"},

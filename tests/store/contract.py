@@ -115,13 +115,15 @@ class PostStoreContract:
         assert store.count() == 2
 
     def test_a_recrawl_without_analysis_keeps_the_analysis(self, store: PostStore) -> None:
-        data = post_data(sentiment=0.1, keywords=["积水"])
+        data = post_data(sentiment=0.1, sentiment_snownlp=0.7, keywords=["积水"])
         store.upsert([data])
-        store.update_analysis({data["id"]: {"cluster_id": "c-7"}})
-        result = store.upsert([{k: v for k, v in data.items() if k not in ("sentiment",)}])
+        store.update_analysis({data["id"]: {"cluster_id": "c-7", "sentiment_snownlp": 0.6}})
+        analysis = ("sentiment", "sentiment_snownlp")
+        result = store.upsert([{k: v for k, v in data.items() if k not in analysis}])
         assert result.unchanged == 1
         kept = store.get(data["id"])
         assert (kept.sentiment, kept.cluster_id, kept.keywords) == (0.1, "c-7", ["积水"])
+        assert kept.sentiment_snownlp == 0.6
 
     def test_personal_numbers_are_masked_as_stored_and_cannot_be_found(self, store) -> None:
         data = post_data(
