@@ -196,6 +196,8 @@ def clustering(posts: list, tmp: Path) -> None:
         f" clustered into {result.opened - result.merged} clusters, {result.scored} scored,"
         f" {result.flagged} flagged)"
     )
+    stages = ", ".join(f"{name} {sec:.1f} s" for name, sec in result.stage_seconds.items())
+    print(f"  where the pass's {seconds:.1f} s went: {stages}")
     # a steady-state pass: 500 new posts on top of the others
     extra = []
     now = datetime.now(UTC)

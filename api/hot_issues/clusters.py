@@ -14,7 +14,6 @@ from analysis.clustering import Cluster, Clusterer, vectorize
 from analysis.hotconfig import ClusteringConfig, HotConfig
 from analysis.text import Segmenter
 from analysis.topictext import has_chatter, hashtags, is_reaction, label_text, topic_text
-from api.database import rows_changed
 from api.hot_issues.models import HotIssue, HotIssuePost, HotStatus
 from store.base import PostStore
 from store.models import Post
@@ -237,17 +236,19 @@ def merge_into(
 
 
 def expire(session: Session, clusterer: Clusterer | None, config: HotConfig, now: datetime) -> int:
-    """Clusters without a post for `expire_hours` take no more posts; returns how many."""
-    horizon = now - timedelta(hours=config.clustering.expire_hours)
-    gone = rows_changed(
-        session,
-        update(HotIssue)
-        .where(HotIssue.active.is_(True), HotIssue.last_seen < horizon)
-        .values(active=False),
+    """Clusters without a post for their window take no more posts; returns how many."""
+    shortest = min([config.clustering.expire_hours, *config.clustering.windows.values()])
+    quiet = session.execute(
+        select(HotIssue.id, HotIssue.last_seen, HotIssue.window_hours).where(
+            HotIssue.active.is_(True), HotIssue.last_seen < now - timedelta(hours=shortest)
+        )
     )
+    gone = [cid for cid, last, hours in quiet if last < now - timedelta(hours=hours)]
+    for chunk in chunks(gone, 500):
+        session.execute(update(HotIssue).where(HotIssue.id.in_(chunk)).values(active=False))
     if clusterer is not None and gone:
         clusterer.expire(now)
-    return gone or 0
+    return len(gone)
 
 
 def chunks(items: list[_T], size: int) -> Iterator[list[_T]]:

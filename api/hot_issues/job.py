@@ -51,10 +51,25 @@ class PassResult:
     deliveries_ok: int = 0
     deliveries_failed: int = 0
     seconds: float = 0.0
+    # Where the pass's time went: assign, merge, score_past_hours, score_now, deliver.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     flagged_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+class _Stopwatch:
+    """Adds the time since it was last called to the named stage."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = round(self.into.get(name, 0.0) + now - self.last, 3)
+        self.last = now
 
 
 class Job:
@@ -80,10 +95,12 @@ class Job:
         config = hot_config(self.settings)
         result = PassResult()
         arrivals = assign.Arrivals()
+        stage = _Stopwatch(result.stage_seconds)
         while max_posts is None or result.scanned < max_posts:
             with state.lease(self.factory):
                 if not self._assign_page(config, arrivals, result):
                     break
+        stage("assign")
         clock = now or datetime.now(UTC)
         with state.lease(self.factory), unit_of_work(self.factory) as session:
             clusterer = self._clusterer
@@ -92,13 +109,17 @@ class Job:
                     session, self.store, clusterer, config, arrivals.touched, arrivals.by_hour
                 )
             result.expired = clusters.expire(session, clusterer, config, clock)
+            stage("merge")
             for hour in sorted(t for t in arrivals.by_hour if t < clock):
                 fresh = hour >= clock - STALE_ALERT
                 self._score(session, config, hour, arrivals.by_hour[hour], result, fresh, False)
+            stage("score_past_hours")
             self._score(session, config, clock, set(arrivals.touched), result, True, True)
+        stage("score_now")
         delivered = outbox.deliver_due(
             factory=self.factory, settings=self.settings.alerts, now=clock
         )
+        stage("deliver")
         result.deliveries_ok, result.deliveries_failed = (
             delivered.deliveries_ok,
             delivered.deliveries_failed,
