@@ -33,6 +33,8 @@ _BOILERPLATE = re.compile(
     r"\S{0,20}的微博视频|秒拍视频|原图|O网页链接|L\S{0,20}的(?:秒拍|微博)视频",
     re.I,
 )
+# Spreadsheet escapes left in exported text: "_x000D_" is a carriage return.
+_XML_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
 _SPACE = re.compile(r"\s+")
 
 # Endings of words that name a place, a road, an estate or an organisation.
@@ -52,6 +54,7 @@ def topic_text(text: str) -> str:
     if not text:
         return ""
     out = _CHAIN.sub(" ", text)
+    out = _XML_ESCAPE.sub(" ", out)
     out = _REPLY_TO.sub(" ", out)
     out = _URL.sub(" ", out)
     out = _MENTION.sub(" ", out)
@@ -78,6 +81,7 @@ def label_text(text: str) -> str:
     if not text:
         return ""
     out = _CHAIN.sub(" ", text)
+    out = _XML_ESCAPE.sub(" ", out)
     out = _REPLY_TO.sub(" ", out)
     out = _URL.sub(" ", out)
     out = _MENTION.sub(" ", out)

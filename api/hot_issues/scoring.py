@@ -4,6 +4,7 @@ cluster, and the cluster flagged the first time it reaches the alert threshold."
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,8 +26,8 @@ RESCORE_EVERY = timedelta(minutes=5)
 TITLE_CANDIDATES = 20
 # Characters of a label at most.
 LABEL_CHARS = 40
-# Kinds of source whose posts have a headline of their own (a board subject is often chatter).
-HEADLINED = ("news",)
+# A label word says something in Chinese (not an anonymised code such as "A5").
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass
@@ -296,10 +297,10 @@ def _per_source(
 def retitle(session: Session, row: HotIssue, segmenter: Segmenter, ignore: frozenset[str]) -> None:
     """A label a person would write, from the first and the newest members that are not copies
     or reposts: the hashtag most of them carry (two at least, and a quarter of them or one
-    naming the topic's top words); else the member closest to the centroid gives
-    its hashtag or, from a news article, its headline; else the topic's place and event
-    words ("滨江路停水"); else the closest member's first sentence. Never emoticons, handles or
-    a reply's chatter."""
+    naming the topic's top words); else the member closest to the centroid gives its hashtag,
+    a news headline, or a board subject naming two of the topic's top words; else the topic's
+    place and event words ("滨江路停水"); else the closest member's first sentence. Never
+    emoticons, handles or a reply's chatter."""
     m = HotIssuePost
     first = session.execute(
         select(m.title, m.kind).where(m.hot_issue_id == row.id, m.copy.is_(False))
@@ -330,10 +331,13 @@ def retitle(session: Session, row: HotIssue, segmenter: Segmenter, ignore: froze
         return
     own = hashtags(best)  # the poster's own name for the event, when it has one
     headline = first_sentence(labels[best])
+    top = [w for w in cluster.top_terms(4) if not w.startswith("#")]
     if own:
         row.title = own[0]
-    elif kinds.get(best) in HEADLINED and len(headline) <= LABEL_CHARS:
+    elif kinds.get(best) == "news" and len(headline) <= LABEL_CHARS:
         row.title = headline
+    elif kinds.get(best) == "board" and sum(w in headline for w in top) >= 2:
+        row.title = headline  # a board subject that names the topic (not "我们是在…开店的")
     else:
         row.title = phrase(cluster, segmenter) or headline
 
@@ -344,9 +348,9 @@ def cluster_terms(row: HotIssue) -> list[str]:
 
 def phrase(cluster: Cluster, segmenter: Segmenter) -> str:
     """The topic's heaviest place name and heaviest other word ("滨江路" + "停水")."""
-    terms = [w for w in cluster.top_terms(8) if not w.startswith("#")]
+    terms = [w for w in cluster.top_terms(8) if not w.startswith("#") and _CJK.search(w)]
     place = next((w for w in terms if segmenter.is_name(w)), None)
-    event = next((w for w in terms if not segmenter.is_name(w)), None)
+    event = next((w for w in terms if not segmenter.is_name(w) and w not in place), None)
     return f"{place}{event}" if place and event else ""
 
 

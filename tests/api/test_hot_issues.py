@@ -100,14 +100,16 @@ def test_cluster_ids_are_stable_across_restarts_and_quiet_clusters_expire(
     assert product.store.get(more[0].id).cluster_id == str(first.id)
     assert {h.id: h.size for h in product.hot()}[first.id] == 7
 
+    # Hotline and board posts keep a topic for 30 days (microblog bursts for 72 hours).
     product.job().run(now=later + timedelta(hours=73))
+    assert {h.id: h for h in product.hot()}[first.id].active
+    gone = later + timedelta(days=30, hours=1)
+    product.job().run(now=gone)
     assert not {h.id: h for h in product.hot()}[first.id].active
     # after expiry the same topic opens a new cluster
-    again = [
-        post_from("hotline", "望潮苑又停水了，供水管道是不是又爆管", later + timedelta(hours=73))
-    ]
+    again = [post_from("hotline", "望潮苑又停水了，供水管道是不是又爆管", gone)]
     product.add(again)
-    product.job().run(now=later + timedelta(hours=73, minutes=1))
+    product.job().run(now=gone + timedelta(minutes=1))
     assert product.store.get(again[0].id).cluster_id != str(first.id)
 
 
