@@ -350,8 +350,10 @@ def phrase(cluster: Cluster, segmenter: Segmenter) -> str:
     """The topic's heaviest place name and heaviest other word ("滨江路" + "停水")."""
     terms = [w for w in cluster.top_terms(8) if not w.startswith("#") and _CJK.search(w)]
     place = next((w for w in terms if segmenter.is_name(w)), None)
+    if place is None:
+        return ""
     event = next((w for w in terms if not segmenter.is_name(w) and w not in place), None)
-    return f"{place}{event}" if place and event else ""
+    return f"{place}{event}" if event else ""
 
 
 def first_sentence(text: str, longest: int = LABEL_CHARS) -> str:
