@@ -296,9 +296,10 @@ class Clusterer:
             self._reindex(into)
 
     def near(self, cluster: Cluster, threshold: float) -> list[tuple[Cluster, float]]:
-        """Other live clusters whose centroid is at least `threshold` similar to this one's
-        and whose activity is within the longer of the two windows of this one's (exact
-        similarity for a shortlist ranked by the indexed terms, as in `best`)."""
+        """Other live clusters whose centroid is at least `threshold` similar to this one's (half
+        of it when both have a hashtag among their heaviest words) and whose activity is within
+        the longer of the two windows of this one's (exact similarity for a shortlist ranked by
+        the indexed terms, as in `best`)."""
         if not cluster.norm:
             return []
         unit = {w: v / cluster.norm for w, v in cluster.centroid.items()}
@@ -309,6 +310,7 @@ class Clusterer:
                 if cid != cluster.id:
                     partial[cid] += unit[w] * clusters[cid].centroid.get(w, 0.0)
         shortlist = sorted(partial, key=lambda cid: -partial[cid] / (clusters[cid].norm or 1.0))
+        tags = {w for w in cluster.top_terms(INDEX_TERMS) if w.startswith("#")}
         out = []
         compared = 0
         for cid in shortlist:
@@ -319,7 +321,9 @@ class Clusterer:
             if compared > SHORTLIST:
                 break
             sim = other.similarity(unit)
-            if sim >= threshold:
+            # Posters who tag both with one hashtag say it is one topic: half the bar will do.
+            shared = tags and tags & set(other.top_terms(INDEX_TERMS))
+            if sim >= (threshold / 2 if shared else threshold):
                 out.append((other, sim))
         return sorted(out, key=lambda pair: (-pair[1], pair[0].id))
 

@@ -52,7 +52,7 @@ def store_cluster(row: HotIssue, cluster: Cluster) -> None:
     row.as_of, row.first_seen, row.last_seen = cluster.as_of, cluster.first_seen, cluster.last_seen
     row.size = cluster.size
     row.window_hours = cluster.window_hours
-    row.keywords = cluster.top_terms(6)
+    row.keywords = keywords_of(cluster)
 
 
 def write_cluster_ids(store: PostStore, post_ids: list[str], hot_id: int) -> None:
@@ -129,6 +129,11 @@ def save_page(session: Session, clusterer: Clusterer, titles: dict[int, str]) ->
             c.dirty = False
 
 
+def keywords_of(cluster: Cluster) -> list[str]:
+    """The six heaviest words, a hashtag shown by its words."""
+    return list(dict.fromkeys(w.lstrip("#") for w in cluster.top_terms(8)))[:6]
+
+
 def cluster_values(cluster: Cluster) -> dict[str, object]:
     """What a cluster's row keeps of it: centroid, times, size, window and keywords."""
     return {
@@ -139,7 +144,7 @@ def cluster_values(cluster: Cluster) -> dict[str, object]:
         "last_seen": cluster.last_seen,
         "size": cluster.size,
         "window_hours": cluster.window_hours,
-        "keywords": cluster.top_terms(6),
+        "keywords": keywords_of(cluster),
     }
 
 
