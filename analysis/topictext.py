@@ -51,22 +51,20 @@ NAME_ENDINGS = (
 def topic_text(text: str) -> str:
     """The words of `text` that can carry a topic: without emoticon codes, the repost chain,
     reply and mention handles, links and boilerplate. Hashtags keep their words."""
-    if not text:
-        return ""
-    out = _CHAIN.sub(" ", text)
-    out = _XML_ESCAPE.sub(" ", out)
-    out = _REPLY_TO.sub(" ", out)
-    out = _URL.sub(" ", out)
-    out = _MENTION.sub(" ", out)
-    out = EMOTICON.sub(" ", out)
-    out = _BOILERPLATE.sub(" ", out)
-    out = _HASHTAG.sub(r" \1 ", out)
-    return _SPACE.sub(" ", out).strip()
+    return _SPACE.sub(" ", _HASHTAG.sub(r" \1 ", _without_chatter(text))).strip()
+
+
+def label_text(text: str) -> str:
+    """What a label may show of `text`: its topic text without hashtags and 【】 headings'
+    brackets."""
+    out = _SUPERTOPIC.sub(r"\1 ", _HASHTAG.sub(" ", _without_chatter(text)))
+    return _SPACE.sub(" ", out).strip(" ，,。.；;：:！!？?~～-—")
 
 
 # Anything `topic_text` would remove starts with one of these.
 _CHATTER = re.compile(
-    r"[\[@#/]|https?:|www\.|转发|轉發|Repost|网页链接|全文|图片|分享|视频|原图|客户端", re.I
+    r"[\[@#/]|_x[0-9A-Fa-f]{4}_|https?:|www\.|转发|轉發|Repost|网页链接|全文|图片|分享|视频|原图|客户端",
+    re.I,
 )
 
 
@@ -75,9 +73,7 @@ def has_chatter(text: str) -> bool:
     return _CHATTER.search(text) is not None
 
 
-def label_text(text: str) -> str:
-    """What a label may show of `text`: its topic text without hashtags and 【】 headings'
-    brackets."""
+def _without_chatter(text: str) -> str:
     if not text:
         return ""
     out = _CHAIN.sub(" ", text)
@@ -86,10 +82,7 @@ def label_text(text: str) -> str:
     out = _URL.sub(" ", out)
     out = _MENTION.sub(" ", out)
     out = EMOTICON.sub(" ", out)
-    out = _BOILERPLATE.sub(" ", out)
-    out = _HASHTAG.sub(" ", out)
-    out = _SUPERTOPIC.sub(r"\1 ", out)
-    return _SPACE.sub(" ", out).strip(" ，,。.；;：:！!？?~～-—")
+    return _BOILERPLATE.sub(" ", out)
 
 
 def emoticons(text: str) -> list[str]:
