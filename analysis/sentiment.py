@@ -26,7 +26,7 @@ SHIPPED = "snownlp shipped"
 FileState = tuple[str, int | None, int | None]
 
 
-def _file_state(path: Path | None) -> FileState:
+def file_state(path: Path | None) -> FileState:
     if path is None:
         return ("", None, None)
     try:
@@ -48,7 +48,7 @@ class Sentiment:
 
     def model(self) -> Model:
         """The model in use now (loaded again when its file changed)."""
-        state = _file_state(self.model_path)
+        state = file_state(self.model_path)
         current = self._state
         if current is not None and current[0] == state:
             return current[1]
