@@ -1,10 +1,11 @@
 """Per-post analysis, applied before storage: the one entry point the crawler uses.
 
-For a batch of posts: sentiment (SnowNLP's score through the exact fast path), one jieba
-segmentation (tokens), TF-IDF keywords from those tokens, a SimHash fingerprint of the words,
-the link to the post's first occurrence when it is a near duplicate (MinHash of its character
-3-grams, `analysis.neardup`), and a department guess with its confidence. Fields a post
-already carries are kept.
+For a batch of posts: sentiment (by default the n-gram model trained on Weibo posts and
+reviews, `analysis.sentiment_ngram`; SnowNLP's own score, through its exact fast path, is kept
+beside it as `sentiment_snownlp`), one jieba segmentation (tokens), TF-IDF keywords from those
+tokens, a SimHash fingerprint of the words, the link to the post's first occurrence when it is
+a near duplicate (MinHash of its character 3-grams, `analysis.neardup`), and a department
+guess with its confidence. Fields a post already carries are kept.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from analysis import minhash, simhash
 from analysis.neardup import Entry, NearDupIndex
 from analysis.routing import Router
 from analysis.sentiment import Sentiment
+from analysis.sentiment_ngram import NgramSentiment
 from analysis.text import USER_DICT, Segmenter, keywords_of, segmenter_for
 from store.models import Post
 
@@ -27,8 +29,13 @@ class AnalysisFiles:
 
     # The near-duplicate index (LSH bands of every post seen).
     neardup_db: Path
-    # A retrained sentiment model; SnowNLP's shipped one while this file is absent.
+    # SnowNLP's classifier retrained; SnowNLP's shipped one while this file is absent.
     sentiment_model: Path | None = None
+    # An n-gram sentiment model trained on the office's texts; the shipped one while absent.
+    ngram_model: Path | None = None
+    # Whose score is a post's `sentiment`: "ngram" or "snownlp" (SnowNLP's own score is kept
+    # as `sentiment_snownlp` either way).
+    sentiment_engine: str = "ngram"
     # Routing rules, whose place and department names also join the segmenter's dictionary.
     departments_file: Path | None = None
     user_dict: Path | None = USER_DICT
@@ -40,8 +47,16 @@ class PostAnalyzer:
     """Fills the analysis fields of posts; build one per process and reuse it."""
 
     def __init__(self, files: AnalysisFiles) -> None:
+        if files.sentiment_engine not in ("ngram", "snownlp"):
+            raise ValueError(f"unknown sentiment engine {files.sentiment_engine!r}")
         self.files = files
-        self.sentiment = Sentiment(files.sentiment_model, files.cache_dir)
+        self.snownlp = Sentiment(files.sentiment_model, files.cache_dir)
+        self.ngram = NgramSentiment(files.ngram_model)
+
+    @property
+    def sentiment(self) -> Sentiment | NgramSentiment:
+        """The scorer whose score is a post's `sentiment`."""
+        return self.ngram if self.files.sentiment_engine == "ngram" else self.snownlp
 
     @cached_property
     def segmenter(self) -> Segmenter:
@@ -61,10 +76,18 @@ class PostAnalyzer:
         """Fill the analysis fields of `posts` that are still empty, in place."""
         if not posts:
             return
-        todo = [p for p in posts if p.sentiment is None]
-        scores = self.sentiment.score_many([sentiment_text(p) for p in todo])
+        todo = [p for p in posts if p.sentiment_snownlp is None]
+        scores = self.snownlp.score_many([sentiment_text(p) for p in todo])
         for post, score in zip(todo, scores, strict=True):
-            post.sentiment = round(score, 6)
+            post.sentiment_snownlp = round(score, 6)
+        todo = [p for p in posts if p.sentiment is None]
+        if self.files.sentiment_engine == "snownlp":
+            for post in todo:
+                post.sentiment = post.sentiment_snownlp
+        else:
+            scores = self.ngram.score_many([sentiment_text(p) for p in todo])
+            for post, score in zip(todo, scores, strict=True):
+                post.sentiment = round(score, 6)
         for post in posts:
             if post.tokens is None:
                 post.tokens = self.segmenter.segment(f"{post.title} {post.text}")

@@ -101,7 +101,13 @@ class CrawlerSettings(BaseModel):
 class AnalysisSettings(BaseModel):
     """Per-post analysis and the clustering job."""
 
-    # A model retrained by `yuqing train-sentiment`; SnowNLP's shipped model while it is absent.
+    # Whose score is a post's `sentiment`: "ngram", the n-gram model (trained on Weibo posts and
+    # reviews), or "snownlp", SnowNLP's classifier. SnowNLP's score is kept either way.
+    sentiment_engine: Literal["ngram", "snownlp"] = "ngram"
+    # An n-gram model trained by `yuqing train-sentiment`; the shipped one while it is absent.
+    ngram_model: Path = Path("var/models/sentiment_ngram.npz")
+    # SnowNLP's classifier retrained by `yuqing train-sentiment --engine snownlp`; SnowNLP's
+    # shipped model while it is absent.
     sentiment_model: Path = Path("var/models/sentiment.marshal")
     departments_file: Path = CONFIG_DIR / "departments.yaml"
     hot_issues_file: Path = CONFIG_DIR / "hot_issues.yaml"

@@ -64,6 +64,8 @@ def analysis_files(settings: Settings) -> AnalysisFiles:
     return AnalysisFiles(
         neardup_db=data / "neardup.db",
         sentiment_model=settings.resolve(settings.analysis.sentiment_model),
+        ngram_model=settings.resolve(settings.analysis.ngram_model),
+        sentiment_engine=settings.analysis.sentiment_engine,
         departments_file=settings.analysis.departments_file,
         cache_dir=settings.resolve(settings.cache_dir),
     )

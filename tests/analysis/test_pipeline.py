@@ -6,9 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from snownlp import SnowNLP
+
 from analysis import minhash, simhash
-from analysis.enrich import AnalysisFiles, PostAnalyzer
+from analysis.enrich import AnalysisFiles, PostAnalyzer, sentiment_text
 from analysis.neardup import Entry, NearDupIndex
+from analysis.sentiment_ngram import NgramSentiment
 from analysis.text import DEPARTMENTS_FILE, keywords_of, segment
 from tests.factories import BASE_TIME, make_post
 
@@ -97,6 +101,13 @@ def test_enrich_fills_every_analysis_field(tmp_path: Path) -> None:
     analyzer.enrich(posts)
     water, appeal, copy, empty = posts
     assert 0.0 <= water.sentiment <= 1.0 and empty.sentiment == 0.5
+    # the n-gram model's score, and SnowNLP's exact one beside it
+    texts = [sentiment_text(p) for p in posts]
+    assert [p.sentiment for p in posts] == [round(s, 6) for s in NgramSentiment().score_many(texts)]
+    assert [p.sentiment_snownlp for p in posts] == [
+        round(SnowNLP(t).sentiments, 6) if t else 0.5 for t in texts
+    ]
+    assert water.sentiment != water.sentiment_snownlp
     assert "望潮苑" in water.tokens and "停水" in water.keywords
     assert water.simhash and len(water.simhash) == 16 and empty.simhash is None
     assert copy.near_dup_of == appeal.id and appeal.near_dup_of is None
@@ -105,3 +116,16 @@ def test_enrich_fills_every_analysis_field(tmp_path: Path) -> None:
     keep = make_post(text="垃圾分类做得很好", sentiment=0.9, keywords=["垃圾分类"])
     analyzer.enrich([keep])
     assert keep.sentiment == 0.9 and keep.keywords == ["垃圾分类"]
+    assert keep.sentiment_snownlp == round(SnowNLP(sentiment_text(keep)).sentiments, 6)
+
+
+def test_enrich_with_snownlp_as_the_engine(tmp_path: Path) -> None:
+    posts = [make_post(title="望潮苑停水", text="从早上停水到现在"), make_post(text="点赞")]
+    analyzer = PostAnalyzer(
+        AnalysisFiles(neardup_db=tmp_path / "nd.db", sentiment_engine="snownlp")
+    )
+    analyzer.enrich(posts)
+    assert [p.sentiment for p in posts] == [p.sentiment_snownlp for p in posts]
+    assert posts[0].sentiment == round(SnowNLP("望潮苑停水。从早上停水到现在").sentiments, 6)
+    with pytest.raises(ValueError, match="engine"):
+        PostAnalyzer(AnalysisFiles(neardup_db=tmp_path / "nd.db", sentiment_engine="bert"))

@@ -1,5 +1,5 @@
-"""analysis.sentiment (the product's scores: SnowNLP's, '' is 0.5, the retrained model when there is
-one) and the `yuqing train-sentiment` / `eval-sentiment` commands."""
+"""analysis.sentiment (SnowNLP's scores, exact: '' is 0.5, the retrained model when there is one)
+and the `yuqing train-sentiment` / `eval-sentiment` commands for both engines."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def model_file(tmp_path, monkeypatch):
     """The configured model path, in a temporary directory (absent at first)."""
     path = tmp_path / "models" / "sentiment.marshal"
     monkeypatch.setenv("YUQING_ANALYSIS__SENTIMENT_MODEL", str(path))
+    monkeypatch.setenv("YUQING_ANALYSIS__NGRAM_MODEL", str(tmp_path / "models" / "ngram.npz"))
     monkeypatch.setenv("YUQING_CACHE_DIR", str(tmp_path / "cache"))
     get_settings.cache_clear()
     yield path
@@ -96,27 +97,34 @@ def test_bad_model_file_is_a_config_error(sentiment, model_file):
         sentiment.score_many(["好"])
 
 
-def test_cli_train_then_eval(model_file, tmp_path):
+@pytest.mark.parametrize(
+    ("engine", "name", "shipped"),
+    [("ngram", "m.npz", "shipped weibo model"), ("snownlp", "m.marshal", "snownlp shipped")],
+)
+def test_cli_train_then_eval(model_file, tmp_path, engine, name, shipped):
     src = tmp_path / "labelled.csv"
     write_csv(src, labelled_rows(120) + [("", "1"), ("还行", "maybe")], header=("y", "text"))
-    out = tmp_path / "out" / "m.marshal"
+    out = tmp_path / "out" / name
     runner = CliRunner()
-    common = ["--text-col", "text", "--label-col", "y"]
+    common = ["--text-col", "text", "--label-col", "y", "--engine", engine]
     result = runner.invoke(app, ["train-sentiment", str(src), *common, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "skipped 2 rows (empty text 1, unknown label 1)" in result.output
     assert out.exists() and f"model written to {out}" in result.output
+    assert ("note: analysis.sentiment_engine is ngram" in result.output) == (engine == "snownlp")
 
     result = runner.invoke(app, ["eval-sentiment", str(src), *common, "--model", str(out)])
     assert result.exit_code == 0, result.output
     last = result.output.strip().splitlines()[-1]
     assert LAST_LINE.fullmatch(last), last
     assert last.endswith(" n=120")
+    accuracy = float(last.split()[0].split("=")[1])
+    assert accuracy > 0.9  # the texts it was trained on
 
-    # without --model: the model in use (none configured here: SnowNLP's shipped one)
+    # without --model: the model in use (none trained at the configured path: the shipped one)
     result = runner.invoke(app, ["eval-sentiment", str(src), *common])
     assert result.exit_code == 0, result.output
-    assert "model snownlp shipped" in result.output
+    assert f"model {shipped}" in result.output
     assert LAST_LINE.fullmatch(result.output.strip().splitlines()[-1])
 
 
@@ -128,7 +136,11 @@ def test_cli_errors_are_input_errors(tmp_path):
         (["eval-sentiment", str(tmp_path / "none.csv")], "no such file"),
         (["eval-sentiment", str(src)], "no column 'x'"),
         (["train-sentiment", str(src), "--out", str(tmp_path / "m")], "no column 'x'"),
+        (["train-sentiment", "--out", str(tmp_path / "m")], "give FILE"),
+        (["train-sentiment", "--shipped", str(src)], "give no FILE"),
+        (["train-sentiment", "--shipped", "--data", str(tmp_path / "none")], "no such folder"),
     ]:
         result = runner.invoke(app, [*args, "--text-col", "x", "--label-col", "label"])
         assert isinstance(result.exception, InputError), result.output
         assert message in str(result.exception)
+    assert not (tmp_path / "m").exists()

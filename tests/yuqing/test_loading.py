@@ -49,7 +49,7 @@ def test_loading_analyses_new_posts_and_skips_unchanged_ones(tmp_path: Path) -> 
     assert all(p.keywords and p.tokens for p in posts.values())
     angry = [posts[t].sentiment for t in COMPLAINTS]
     happy = [posts[t].sentiment for t in PRAISE]
-    # SnowNLP's shipped model, not a tuned one: complaints score low, praise clearly higher.
+    # The default model, not trained on these texts: complaints score low, praise clearly higher.
     assert sum(angry) / 3 < 0.3
     assert sum(happy) / 3 > sum(angry) / 3 + 0.2
 
