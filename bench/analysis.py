@@ -4,9 +4,10 @@ Posts are built from the texts in ../shared/data/ (board messages with their tit
 texts as hotline and microblog complaints, hot-search titles with their descriptions as
 microblog posts), spread over three days. Printed, on one core (this process):
 
-* the whole per-post analysis (`analysis.enrich.PostAnalyzer.enrich`: sentiment,
-  segmentation, keywords, SimHash, MinHash near-duplicate links, department routing, with the
-  shipped vocabulary and departments file) in posts/s, and each stage alone;
+* the whole per-post analysis (`analysis.enrich.PostAnalyzer.enrich`: sentiment by the
+  default n-gram model and SnowNLP's score beside it, segmentation, keywords, SimHash,
+  MinHash near-duplicate links, department routing, with the shipped vocabulary and
+  departments file) in posts/s, and each stage alone;
 * references measured in the same run on the same posts: plain SnowNLP sentiment on the
   first 500 posts, and jieba segmentation alone;
 * the clustering job (`yuqing analyze`'s pass) over the same posts in a SQLite store and
@@ -93,6 +94,7 @@ def main() -> int:
     from analysis import minhash, simhash
     from analysis.enrich import AnalysisFiles, PostAnalyzer, sentiment_text
     from analysis.sentiment import score_many
+    from analysis.sentiment_ngram import NgramSentiment
     from analysis.text import DEPARTMENTS_FILE, keywords_of, segment
 
     posts = build_posts(args.posts)
@@ -133,6 +135,12 @@ def main() -> int:
         t = time.perf_counter()
         score_many(texts)
         print(f"  sentiment (fast path)      {rate(len(texts), time.perf_counter() - t)}")
+        ngram = NgramSentiment()
+        ngram.model()
+        t = time.perf_counter()
+        for i in range(0, len(texts), 500):
+            ngram.score_many(texts[i : i + 500])
+        print(f"  sentiment (n-gram model)   {rate(len(texts), time.perf_counter() - t)}")
         t = time.perf_counter()
         tokens = [segment(b) for b in bodies]
         print(f"  jieba segmentation         {rate(len(bodies), time.perf_counter() - t)}")

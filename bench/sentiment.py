@@ -8,7 +8,9 @@ reads the classifier tables from the cache files again).  Also printed: the cold
 (import + loading the cached tables, in a fresh process; the median of 3 such processes after one
 warm-up run that may write Python's bytecode cache, as any installation has after its first run),
 with the part of it spent importing numpy and the settings (core.settings, pydantic), and whether
-the scores are bit-identical.
+the scores are bit-identical.  Last, the default model (the n-gram model,
+`analysis.sentiment_ngram`) on the same texts in batches of 500, as the crawl pipeline scores
+them, with its loading time.
 
     python bench/sentiment.py [--texts 3000] [--data ../shared/data/sentiment/waimai_10k.csv]
 """
@@ -97,6 +99,14 @@ def main() -> int:
     t_import = time.perf_counter() - t
     slow, t_slow = timed(lambda: [SnowNLP(x).sentiments for x in texts])
 
+    from analysis.sentiment_ngram import NgramSentiment
+
+    t = time.perf_counter()
+    ngram = NgramSentiment()
+    ngram.model()
+    t_ngram_load = time.perf_counter() - t
+    _, t_ngram = timed(lambda: [ngram.score_many(texts[i : i + 500]) for i in range(0, n, 500)])
+
     mism = sum(a != b for a, b in zip(fast, slow, strict=True))
     m_fast, m_cold, m_slow = (statistics.median(x) for x in (t_fast, t_cold, t_slow))
     chars = sum(map(len, texts)) / n
@@ -116,6 +126,11 @@ def main() -> int:
     print(
         f"snowfast cold start     {cold:10.3f} s  (fresh process: import + load cached tables; "
         f"of which import numpy {cold_numpy:.3f} s, core.settings {cold_settings:.3f} s)"
+    )
+    m_ngram = statistics.median(t_ngram)
+    print(
+        f"n-gram model            {n / m_ngram:10.0f} texts/s  ratio {m_slow / m_ngram:5.1f}x  "
+        f"(the default model, batches of 500; loaded in {t_ngram_load:.3f} s)"
     )
     return 1 if mism else 0
 
