@@ -14,10 +14,13 @@ mtime are checked); `reset()` forgets the loaded model outright. Thread-safe; no
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from core.errors import ConfigError
+
+M = TypeVar("M")
 
 if TYPE_CHECKING:
     from analysis.snowfast_model import Model
@@ -36,6 +39,45 @@ def file_state(path: Path | None) -> FileState:
     return (str(path), st.st_size, st.st_mtime_ns)
 
 
+class WatchedModel(Generic[M]):
+    """The model in the file at `path` while that file exists (`load(None)` gives the fallback
+    otherwise), loaded again when the file appears, changes or goes away (its size and mtime
+    are checked on each call). `setting` names the setting in load errors. Thread-safe."""
+
+    def __init__(self, path: Path | None, load: Callable[[Path | None], M], setting: str) -> None:
+        self.path = path
+        self._load = load
+        self._setting = setting
+        self._lock = threading.Lock()
+        self._state: tuple[FileState, M] | None = None
+
+    def get(self) -> M:
+        state = file_state(self.path)
+        current = self._state
+        if current is not None and current[0] == state:
+            return current[1]
+        with self._lock:
+            if self._state is None or self._state[0] != state:
+                path = self.path if state[1] is not None else None
+                try:
+                    model = self._load(path)
+                except ValueError as exc:
+                    raise ConfigError(f"{self._setting}: {exc}") from exc
+                self._state = (state, model)
+            return self._state[1]
+
+    def in_use(self, fallback: str) -> str:
+        """The file's path while it exists, `fallback` otherwise."""
+        if self.path is None or not self.path.exists():
+            return fallback
+        return str(self.path.resolve())
+
+    def reset(self) -> None:
+        """Forget the loaded model; the next call loads the model in use afresh."""
+        with self._lock:
+            self._state = None
+
+
 class Sentiment:
     """Scores with the model at `model_path` while it exists, SnowNLP's shipped one otherwise.
     `cache_dir` keeps the model's derived tables between processes."""
@@ -43,26 +85,18 @@ class Sentiment:
     def __init__(self, model_path: Path | None = None, cache_dir: Path | None = None) -> None:
         self.model_path = model_path
         self.cache_dir = cache_dir
-        self._lock = threading.Lock()
-        self._state: tuple[FileState, Model] | None = None
+        self._watched: WatchedModel[Model] = WatchedModel(
+            model_path, self._load, "analysis.sentiment_model"
+        )
+
+    def _load(self, path: Path | None) -> Model:
+        from analysis import snowfast
+
+        return snowfast.load(path, cache_dir=self.cache_dir)
 
     def model(self) -> Model:
         """The model in use now (loaded again when its file changed)."""
-        state = file_state(self.model_path)
-        current = self._state
-        if current is not None and current[0] == state:
-            return current[1]
-        with self._lock:
-            if self._state is None or self._state[0] != state:
-                from analysis import snowfast
-
-                path = self.model_path if state[1] is not None else None
-                try:
-                    m = snowfast.load(path, cache_dir=self.cache_dir)
-                except ValueError as exc:
-                    raise ConfigError(f"analysis.sentiment_model: {exc}") from exc
-                self._state = (state, m)
-            return self._state[1]
+        return self._watched.get()
 
     def score_many(self, texts: list[str | None]) -> list[float]:
         """SnowNLP's sentiment score of each text with the model in use; '' or None scores 0.5."""
@@ -78,15 +112,11 @@ class Sentiment:
 
     def model_in_use(self) -> str:
         """The retrained model's path, or "snownlp shipped"."""
-        path = self.model_path
-        if path is None or not path.exists():
-            return SHIPPED
-        return str(path.resolve())
+        return self._watched.in_use(SHIPPED)
 
     def reset(self) -> None:
         """Forget the loaded model; the next call loads the model in use afresh."""
-        with self._lock:
-            self._state = None
+        self._watched.reset()
 
 
 _shipped = Sentiment()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analysis.ngram_features import hashed
-from analysis.sentiment import FileState, file_state
-from core.errors import ConfigError
+from analysis.sentiment import WatchedModel
 from core.settings import CONFIG_DIR
 
 FORMAT = "yuqing-ngram-sentiment/1"
@@ -131,26 +129,19 @@ class NgramSentiment:
     def __init__(self, model_path: Path | None = None, shipped: Path = SHIPPED_MODEL) -> None:
         self.model_path = model_path
         self.shipped = shipped
-        self._lock = threading.Lock()
-        self._state: tuple[FileState, NgramModel] | None = None
+        self._watched: WatchedModel[NgramModel] = WatchedModel(
+            model_path, self._load, "analysis.ngram_model"
+        )
+
+    def _load(self, path: Path | None) -> NgramModel:
+        model = load(path or self.shipped)
+        if path is None:
+            model.source = SHIPPED
+        return model
 
     def model(self) -> NgramModel:
         """The model in use now (loaded again when its file changed)."""
-        state = file_state(self.model_path)
-        current = self._state
-        if current is not None and current[0] == state:
-            return current[1]
-        with self._lock:
-            if self._state is None or self._state[0] != state:
-                path = self.model_path if state[1] is not None else None
-                try:
-                    m = load(path or self.shipped)
-                except ValueError as exc:
-                    raise ConfigError(f"analysis.ngram_model: {exc}") from exc
-                if path is None:
-                    m.source = SHIPPED
-                self._state = (state, m)
-            return self._state[1]
+        return self._watched.get()
 
     def score_many(self, texts: list[str | None]) -> list[float]:
         """The score of each text with the model in use; '' or None scores 0.5."""
@@ -160,12 +151,8 @@ class NgramSentiment:
 
     def model_in_use(self) -> str:
         """The trained model's path, or "shipped weibo model"."""
-        path = self.model_path
-        if path is None or not path.exists():
-            return SHIPPED
-        return str(path.resolve())
+        return self._watched.in_use(SHIPPED)
 
     def reset(self) -> None:
         """Forget the loaded model; the next call loads the model in use afresh."""
-        with self._lock:
-            self._state = None
+        self._watched.reset()
