@@ -171,30 +171,15 @@ class Topic:
 
 def replay(messages: list[Message], tmp: Path, upfront: bool) -> tuple[dict, list, dict, float]:
     """The replay: totals of the passes, the topics, each message's topic, the job's seconds."""
-    from analysis.enrich import AnalysisFiles, PostAnalyzer
-    from analysis.text import DEPARTMENTS_FILE
-    from api.database import make_engine, make_session_factory, session_scope
-    from api.hot_issues.config import segmenter
-    from api.hot_issues.job import Job
-    from api.hot_issues.models import HotIssue, HotIssuePost, HotStatus
-    from api.migrating import migrate
-    from core.settings import load_settings
-    from store.models import Post, Reply
-    from store.sqlite import SqlitePostStore
+    from replay import Replay
 
-    settings = load_settings(
-        data_dir=tmp,
-        store={"sqlite_path": tmp / "posts.db"},
-        database={"url": f"sqlite:///{tmp}/tracker.db"},
-        crawler={"sources_file": ROOT / "config" / "sources.yaml"},
-    )
-    store = SqlitePostStore(tmp / "posts.db")
-    analyzer = PostAnalyzer(
-        AnalysisFiles(neardup_db=tmp / "neardup.db", departments_file=DEPARTMENTS_FILE)
-    )
-    engine = make_engine(settings.database.url)
-    migrate(engine)
-    job = Job(settings, store, make_session_factory(engine), segmenter(settings))
+    from api.database import session_scope
+    from api.hot_issues.models import HotIssue, HotIssuePost, HotStatus
+    from store.models import Post, Reply
+
+    product = Replay(tmp)
+    settings, store, analyzer = product.settings, product.store, product.analyzer
+    engine, job = product.engine, product.job
 
     def day(at: datetime) -> datetime:
         return at.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -265,9 +250,7 @@ def replay(messages: list[Message], tmp: Path, upfront: bool) -> tuple[dict, lis
                 )
             )  # fmt: skip
     totals["threshold"] = int(settings.alerts.threshold)
-    store.close()
-    analyzer.index.close()
-    engine.dispose()
+    product.close()
     return dict(totals), topics, cluster_of, job_s
 
 

@@ -144,42 +144,23 @@ def build_posts(threads: list[dict], variant: str, seed: int) -> tuple[list, dic
 def run_job(posts: list, tmp: Path) -> tuple[dict[str, int], dict, float]:
     """Posts through per-post analysis, the store and one clustering pass: each post's
     cluster, the pass's figures, and the seconds the pass took."""
-    from analysis.enrich import AnalysisFiles, PostAnalyzer
-    from analysis.text import DEPARTMENTS_FILE
-    from api.database import make_engine, make_session_factory, session_scope
-    from api.hot_issues.config import segmenter
-    from api.hot_issues.job import Job
-    from api.hot_issues.models import HotIssuePost
-    from api.migrating import migrate
-    from core.settings import load_settings
-    from store.sqlite import SqlitePostStore
+    from replay import Replay
 
-    settings = load_settings(
-        data_dir=tmp,
-        store={"sqlite_path": tmp / "posts.db"},
-        database={"url": f"sqlite:///{tmp}/tracker.db"},
-        crawler={"sources_file": ROOT / "config" / "sources.yaml"},
-    )
-    store = SqlitePostStore(tmp / "posts.db")
-    analyzer = PostAnalyzer(
-        AnalysisFiles(neardup_db=tmp / "neardup.db", departments_file=DEPARTMENTS_FILE)
-    )
+    from api.database import session_scope
+    from api.hot_issues.models import HotIssuePost
+
+    replay = Replay(tmp)
     for i in range(0, len(posts), 1000):
         batch = posts[i : i + 1000]
-        analyzer.enrich(batch)
-        store.upsert(batch)
-    engine = make_engine(settings.database.url)
-    migrate(engine)
-    job = Job(settings, store, make_session_factory(engine), segmenter(settings))
+        replay.analyzer.enrich(batch)
+        replay.store.upsert(batch)
     last = max(p.published_at for p in posts)
     started = time.perf_counter()
-    result = job.run(now=last + timedelta(hours=1))
+    result = replay.job.run(now=last + timedelta(hours=1))
     seconds = time.perf_counter() - started
-    with session_scope(engine) as session:
+    with session_scope(replay.engine) as session:
         cluster_of = dict(session.query(HotIssuePost.post_id, HotIssuePost.hot_issue_id))
-    store.close()
-    analyzer.index.close()
-    engine.dispose()
+    replay.close()
     return cluster_of, result.as_dict(), seconds
 
 

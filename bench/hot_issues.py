@@ -203,16 +203,11 @@ def main() -> int:
         print(f"skipped: {DATA} not found")
         return 0
 
-    from analysis.enrich import AnalysisFiles, PostAnalyzer
-    from analysis.text import DEPARTMENTS_FILE
-    from api.database import make_engine, make_session_factory, session_scope
-    from api.hot_issues.config import segmenter
-    from api.hot_issues.job import Job
+    from replay import Replay
+
+    from api.database import session_scope
     from api.hot_issues.models import HotIssue, HotIssuePost
-    from api.migrating import migrate
-    from core.settings import load_settings
     from store.models import Post
-    from store.sqlite import SqlitePostStore
 
     # Without alert channels each alert is a warning on stderr; the figures are what counts.
     logging.getLogger("api.alerts").setLevel(logging.ERROR)
@@ -230,25 +225,8 @@ def main() -> int:
     analysed = 0
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        settings = load_settings(
-            data_dir=tmp,
-            store={"sqlite_path": tmp / "posts.db"},
-            database={"url": f"sqlite:///{tmp}/tracker.db"},
-            crawler={"sources_file": ROOT / "config" / "sources.yaml"},
-        )
-        store = SqlitePostStore(tmp / "posts.db")
-        analyzer = PostAnalyzer(
-            AnalysisFiles(
-                neardup_db=tmp / "neardup.db",
-                sentiment_model=None,
-                departments_file=DEPARTMENTS_FILE,
-                cache_dir=None,
-            )
-        )
-        index = analyzer.index  # opened outside the timing
-        engine = make_engine(settings.database.url)
-        migrate(engine)
-        job = Job(settings, store, make_session_factory(engine), segmenter(settings))
+        product = Replay(tmp)
+        store, analyzer, engine, job = product.store, product.analyzer, product.engine, product.job
         analysis_s = job_s = 0.0
         crossed: dict[float, dict[int, datetime]] = {t: {} for t in THRESHOLDS}
         for s, (at, rows) in enumerate(snaps):
@@ -295,9 +273,7 @@ def main() -> int:
                     HotIssue.merged_into.is_not(None)
                 )
             )
-        store.close()
-        index.close()
-        engine.dispose()
+        product.close()
     elapsed = time.perf_counter() - started
 
     print(
