@@ -308,3 +308,14 @@ def load_settings(**overrides: object) -> Settings:
             for err in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from exc
+
+
+def named_secret(name: str, *, needed_by: str) -> str:
+    """The value of the environment variable a config file names instead of writing a secret
+    (a source's login cookie or API token); a `ConfigError` saying who needs it when unset."""
+    import os
+
+    value = os.environ.get(name)
+    if not value:
+        raise ConfigError(f"{needed_by} needs the environment variable {name}, which is not set")
+    return value

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from typing import Literal
 
 import charset_normalizer
 import lxml.html
@@ -123,40 +125,83 @@ _FULL = re.compile(
     r"(?:[ T]*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2})(?:\.(\d{1,6}))?秒?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
+# US and European exports put the year last: 12/31/2016, 31.12.2016 9:30, 1/5/2016 1:30 PM.
+_YEAR_LAST = re.compile(
+    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
+    r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
+)
 _UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days"}
+
+# How exactly a time is known: a bare date, a time to the minute, or to the second.
+Precision = Literal["day", "minute", "second"]
+PRECISION_RANK: dict[str, int] = {"day": 0, "minute": 1, "second": 2}
+
+
+@dataclass(frozen=True)
+class TimeReading:
+    """How a source's times are read: its own strptime patterns first, and whether a date
+    with the year last puts the day first."""
+
+    formats: tuple[str, ...] = ()
+    dayfirst: bool = False
 
 
 def parse_time(value: object, *, now: datetime | None = None) -> datetime:
     """A timezone-aware time in Asia/Shanghai from what sources write.
 
     Accepts ISO 8601 and its Chinese variants (2025年3月18日 10:23), RFC 822 (feeds), the
-    Weibo API's ``Tue Mar 18 10:23:45 +0800 2025``, epoch seconds or milliseconds, and the
-    relative forms of Chinese sites: 刚刚, 5分钟前, 3小时前, 今天 08:15, 昨天 12:30, 03-18.
-    A time without a zone is Beijing time.
+    Weibo API's ``Tue Mar 18 10:23:45 +0800 2025``, epoch seconds or milliseconds, dates with
+    the year last (12/31/2016, month first), and the relative forms of Chinese sites: 刚刚,
+    5分钟前, 3小时前, 今天 08:15, 昨天 12:30, 03-18. A time without a zone is Beijing time.
     """
+    return read_time(value, now=now)[0]
+
+
+def read_time(
+    value: object, *, now: datetime | None = None, reading: TimeReading | None = None
+) -> tuple[datetime, Precision]:
+    """`parse_time` with how precisely the value gives the time, and the source's own
+    `reading` of it (patterns tried first, day or month first). Precision is what the text
+    shows: ``06-27`` and ``2019-06-16`` are days, ``今天 08:15`` and ``5分钟前`` minutes."""
+    reading = reading or TimeReading()
     now = (now or datetime.now(SHANGHAI)).astimezone(SHANGHAI)
     if isinstance(value, datetime):
-        return (
+        moment = (
             value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value.astimezone(SHANGHAI)
         )
+        return moment, "second"
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=SHANGHAI)
+        return datetime(value.year, value.month, value.day, tzinfo=SHANGHAI), "day"
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 10_000_000_000 else value
-        return datetime.fromtimestamp(seconds, SHANGHAI)
+        return datetime.fromtimestamp(seconds, SHANGHAI), "second"
     if not isinstance(value, str):
         raise TimeFormatError(f"not a time: {value!r}")
     text = clean_text(value)
     if not text:
         raise TimeFormatError("empty time")
+    for pattern in reading.formats:
+        try:
+            parsed = datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+        moment = parsed.replace(tzinfo=SHANGHAI) if parsed.tzinfo is None else parsed
+        return moment.astimezone(SHANGHAI), _pattern_precision(pattern)
+    return _builtin(text, now, reading.dayfirst)
+
+
+def _builtin(text: str, now: datetime, dayfirst: bool) -> tuple[datetime, Precision]:
     if text == "刚刚":
-        return now
+        return now, "minute"
     if match := _RELATIVE.match(text):
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        unit = match.group(2)
+        moment = now - timedelta(**{_UNITS[unit]: int(match.group(1))})
+        return moment, "day" if unit == "天" else "minute"
     if match := _DAY_WORD_TIME.match(text):
         day = now.date() - timedelta(days=_DAY_WORDS[match.group(1)])
         hour, minute, second = int(match.group(2)), int(match.group(3)), int(match.group(4) or 0)
-        return _at(day.year, day.month, day.day, hour, minute, second)
+        moment = _at(day.year, day.month, day.day, hour, minute, second)
+        return moment, "second" if match.group(4) else "minute"
     if match := _FULL.match(text):
         return _full(match)
     if match := _MONTH_DAY.match(text):
@@ -164,16 +209,62 @@ def parse_time(value: object, *, now: datetime | None = None) -> datetime:
         hour, minute = int(match.group(3) or 0), int(match.group(4) or 0)
         moment = _at(now.year, month, day_, hour, minute, int(match.group(5) or 0))
         # Sites drop the year for this year's dates; one "in the future" is last year's.
-        return moment if moment <= now + timedelta(days=1) else moment.replace(year=now.year - 1)
+        if moment > now + timedelta(days=1):
+            moment = moment.replace(year=now.year - 1)
+        return moment, _shown(match.group(3), match.group(5))
+    if match := _YEAR_LAST.match(text):
+        return _year_last(match, dayfirst)
     if text.isdigit():
-        return parse_time(int(text), now=now)
+        return read_time(int(text), now=now)
     for parser in (_weibo, parsedate_to_datetime, datetime.fromisoformat):
         try:
             parsed = parser(text)
         except (ValueError, TypeError, IndexError):
             continue
-        return parse_time(parsed, now=now)
+        moment = read_time(parsed, now=now)[0]
+        return moment, "minute" if parser is datetime.fromisoformat and _no_seconds(text) else (
+            "second"
+        )
     raise TimeFormatError(f"unknown time format: {text!r}")
+
+
+def _shown(hour: str | None, second: str | None) -> Precision:
+    if hour is None:
+        return "day"
+    return "second" if second is not None else "minute"
+
+
+def _no_seconds(text: str) -> bool:
+    return "T" in text and text.count(":") == 1 or " " in text and text.count(":") == 1
+
+
+def _pattern_precision(pattern: str) -> Precision:
+    if "%S" in pattern or "%s" in pattern or "%c" in pattern or "%X" in pattern:
+        return "second"
+    if any(d in pattern for d in ("%H", "%I", "%M", "%R", "%T")):
+        return "minute"
+    return "day"
+
+
+def _year_last(match: re.Match[str], dayfirst: bool) -> tuple[datetime, Precision]:
+    first, second_, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+    # A number above 12 can only be the day, whatever the switch says.
+    if first > 12 >= second_:
+        day, month = first, second_
+    elif second_ > 12 >= first:
+        month, day = first, second_
+    else:
+        day, month = (first, second_) if dayfirst else (second_, first)
+    hour, minute, seconds = int(match.group(4) or 0), int(match.group(5) or 0), match.group(6)
+    half = (match.group(7) or "").lower()
+    if half and not 1 <= hour <= 12:
+        raise TimeFormatError(f"not a 12-hour time: {match.group(0)!r}")
+    if half == "pm" and hour != 12:
+        hour += 12
+    elif half == "am" and hour == 12:
+        hour = 0
+    moment = _at(year, month, day, hour, minute, int(seconds or 0))
+    return moment, _shown(match.group(4), seconds)
 
 
 def _weibo(text: str) -> datetime:
@@ -187,18 +278,19 @@ def _at(year: int, month: int, day: int, hour: int, minute: int, second: int) ->
         raise TimeFormatError(f"not a real time: {exc}") from exc
 
 
-def _full(match: re.Match[str]) -> datetime:
+def _full(match: re.Match[str]) -> tuple[datetime, Precision]:
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     moment = _at(
         int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
     )
+    precision = _shown(hour, second)
     if fraction:
         moment = moment.replace(microsecond=int(fraction.ljust(6, "0")))
     if zone and zone != "Z":
         sign = -1 if zone[0] == "-" else 1
         digits = zone[1:].replace(":", "")
         offset = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
-        return moment.replace(tzinfo=offset).astimezone(SHANGHAI)
+        return moment.replace(tzinfo=offset).astimezone(SHANGHAI), precision
     if zone == "Z":
-        return moment.replace(tzinfo=UTC).astimezone(SHANGHAI)
-    return moment
+        return moment.replace(tzinfo=UTC).astimezone(SHANGHAI), precision
+    return moment, precision

@@ -2,6 +2,8 @@
 
 A new source is a block of YAML, never new code: each block names one of four kinds (news,
 board, microblog, hotline), and the kind's spider reads its selectors or field mapping from it.
+A board is read from HTML pages (`selectors`), a JSON API (`api`) or an export (`export`).
+The options several kinds share are in `crawler.source_options`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.configfile import load_model
+from crawler.source_options import AuthFailure, JsonListing, RequestOptions, TableExport
 
 
 class Schedule(BaseModel):
@@ -51,14 +54,45 @@ class SourceBase(BaseModel):
     retries: int = Field(default=3, ge=0, le=10)
     # Bounds against endless pagination: no crawl walks more list pages than this.
     max_pages: int = Field(default=200, ge=1)
+    request: RequestOptions = Field(
+        default_factory=RequestOptions,
+        description="Method, headers, cookies (from environment variables) and body of the"
+        " first request.",
+    )
+    auth_failure: AuthFailure | None = Field(
+        default=None, description="What a login wall looks like; the run is auth_required."
+    )
+    time_formats: list[str] = Field(
+        default_factory=list,
+        description="strptime patterns tried in order before the built-in formats, for every"
+        " time of this source.",
+    )
+    dayfirst: bool = Field(
+        default=False,
+        description="Dates with the year last (05/06/2016): true reads day/month, false"
+        " month/day (US exports).",
+    )
 
 
 class NewsSource(SourceBase):
     kind: Literal["news"]
-    feed_url: str
-    follow_links: bool = True
-    # XPath/CSS for the article body when the generic extractor is not good enough.
-    body_selector: str | None = None
+    feed_url: str = Field(description="An RSS 2.0 or Atom feed.")
+    follow_links: bool = Field(
+        default=True, description="Read each entry's article page for the full text."
+    )
+    body_selector: str | None = Field(
+        default=None,
+        description="CSS or XPath of the article body when the generic extractor is not good"
+        " enough.",
+    )
+    next_page: str | None = Field(
+        default=None,
+        description="CSS (::attr(href)) or XPath of an article's next-page link; the pages'"
+        " texts are joined in order.",
+    )
+    max_article_pages: int = Field(
+        default=20, ge=1, le=200, description="At most this many pages of one article."
+    )
 
 
 class BoardSelectors(BaseModel):
@@ -84,41 +118,31 @@ class BoardSelectors(BaseModel):
 
 
 class BoardSource(SourceBase):
+    """A message board, read one of three ways: HTML list and detail pages (`start_url` and
+    `selectors`), a JSON API (`api`), or its exports (`export`)."""
+
     kind: Literal["board"]
-    start_url: str
-    selectors: BoardSelectors
+    start_url: str | None = Field(default=None, description="The first list page (HTML).")
+    selectors: BoardSelectors | None = None
+    api: JsonListing | None = None
+    export: TableExport | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> BoardSource:
+        html = self.start_url is not None or self.selectors is not None
+        if html and (self.start_url is None or self.selectors is None):
+            raise ValueError("an HTML board needs both start_url and selectors")
+        if sum((html, self.api is not None, self.export is not None)) != 1:
+            raise ValueError("give exactly one of start_url with selectors, api, or export")
+        return self
 
 
-class MicroblogPagination(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    type: Literal["page", "cursor"]
-    param: str  # query parameter that carries the page number or the cursor
-    start: int = 1
-    next_cursor_path: str | None = None  # dotted path of the next cursor in the reply
-    has_more_path: str | None = None
-
-
-class MicroblogSource(SourceBase):
+class MicroblogSource(SourceBase, JsonListing):
     kind: Literal["microblog"]
-    api_url: str
-    items_path: str  # dotted path to the list of statuses, e.g. data.statuses
-    item_path: str | None = None  # inside each list element, e.g. mblog
-    pagination: MicroblogPagination
-    # Post field -> dotted path in a status: id, text, published_at, author, author_verified,
-    # reposts, comments, likes, region, url; plus repost_of for the original's status object
-    # and reply_to for the id of the status a comment answers.
-    fields: dict[str, str]
 
 
-class HotlineSource(SourceBase):
+class HotlineSource(SourceBase, TableExport):
     kind: Literal["hotline"]
-    url: str | None = None  # an HTTP endpoint serving the export; or import a file by hand
-    format: Literal["csv", "xlsx", "json"] = "csv"
-    encoding: str | None = None  # for CSV; detected when absent
-    # Post field -> column header: case_no, published_at (received), channel, region,
-    # category, title, text, assigned_department, status, deadline, reply.
-    columns: dict[str, str]
 
 
 AnySource = NewsSource | BoardSource | MicroblogSource | HotlineSource
@@ -143,3 +167,17 @@ def load_sources(path: Path) -> dict[str, AnySource]:
     """Every configured source by name; a bad file is one `ConfigError` naming the problem."""
     parsed = load_model(path, SourcesFile, "sources file")
     return {source.name: source for source in parsed.sources}
+
+
+def listing_of(source: AnySource) -> JsonListing | None:
+    """The JSON API a source is read from, if it is read from one."""
+    if isinstance(source, MicroblogSource):
+        return source
+    return source.api if isinstance(source, BoardSource) else None
+
+
+def export_of(source: AnySource) -> TableExport | None:
+    """The export (CSV, XLSX, JSON) a source is read from, if it is read from one."""
+    if isinstance(source, HotlineSource):
+        return source
+    return source.export if isinstance(source, BoardSource) else None

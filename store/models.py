@@ -126,8 +126,13 @@ class Post(BaseModel):
     url: str | None = Field(default=None, max_length=4000)  # http(s) only: `_web_url`
     title: str = Field(default="", max_length=2000)
     text: str = Field(default="", max_length=200_000)
+    # The source cut the text short ("…全文") and the full text could not be had.
+    text_truncated: bool | None = None
     author: str | None = Field(default=None, max_length=200)
     published_at: AwareDatetime
+    # How exactly the source gave `published_at`: a bare date ("06-27"), to the minute, or to
+    # the second. None for posts stored before it was recorded.
+    published_precision: Literal["day", "minute", "second"] | None = None
     fetched_at: AwareDatetime | None = None
     region: str | None = Field(default=None, max_length=100)
     engagement: Engagement = Field(default_factory=Engagement)

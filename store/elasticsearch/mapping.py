@@ -59,6 +59,8 @@ MAPPINGS: dict[str, Any] = {
         "text": _SOURCE_ONLY_TEXT,
         "author": _KEYWORD,
         "published_at": _DATE,
+        "published_precision": _KEYWORD,
+        "text_truncated": {"type": "boolean"},
         "fetched_at": _DATE,
         "region": _KEYWORD,
         "engagement": {
