@@ -36,13 +36,16 @@ DEFAULT_ADMIN_PASSWORD = "admin-dev-password"
 # Where secrets nobody configured are kept once made, in the data directory (`core.credentials`).
 SECRET_KEY_FILE = "secret_key"
 ADMIN_PASSWORD_FILE = "admin_password"
+# Written in a path or URL setting, stands for the data directory: every default below lives
+# there, so one setting (YUQING_DATA_DIR) moves all the data a deployment keeps.
+DATA_DIR = "{data_dir}"
 
 
 class StoreSettings(BaseModel):
     """Which post store to use and where the embedded one lives."""
 
     backend: Literal["sqlite", "elasticsearch"] = "sqlite"
-    sqlite_path: Path = Path("var/posts.db")
+    sqlite_path: Path = Path(f"{DATA_DIR}/posts.db")
     # Posts published longer ago than this are dropped by the nightly retention job.
     retention_days: int | None = Field(default=730, ge=1)
 
@@ -61,7 +64,7 @@ class ElasticsearchSettings(BaseModel):
 class DatabaseSettings(BaseModel):
     """The tracker database (SQLAlchemy URL)."""
 
-    url: str = "sqlite:///var/tracker.db"
+    url: str = f"sqlite:///{DATA_DIR}/tracker.db"
     echo: bool = False
 
 
@@ -92,8 +95,8 @@ class CrawlerSettings(BaseModel):
     """Where sources are configured, and where crawls keep what could not be stored."""
 
     sources_file: Path = CONFIG_DIR / "sources.yaml"
-    spool_dir: Path = Path("var/spool")
-    quarantine_dir: Path = Path("var/quarantine")
+    spool_dir: Path = Path(f"{DATA_DIR}/spool")
+    quarantine_dir: Path = Path(f"{DATA_DIR}/quarantine")
     batch_size: int = Field(default=500, ge=1, le=10_000)
     user_agent: str = "yuqing-monitor/0.1 (+opinion-response office)"
 
@@ -105,10 +108,10 @@ class AnalysisSettings(BaseModel):
     # reviews), or "snownlp", SnowNLP's classifier. SnowNLP's score is kept either way.
     sentiment_engine: Literal["ngram", "snownlp"] = "ngram"
     # An n-gram model trained by `yuqing train-sentiment`; the shipped one while it is absent.
-    ngram_model: Path = Path("var/models/sentiment_ngram.npz")
+    ngram_model: Path = Path(f"{DATA_DIR}/models/sentiment_ngram.npz")
     # SnowNLP's classifier retrained by `yuqing train-sentiment --engine snownlp`; SnowNLP's
     # shipped model while it is absent.
-    sentiment_model: Path = Path("var/models/sentiment.marshal")
+    sentiment_model: Path = Path(f"{DATA_DIR}/models/sentiment.marshal")
     departments_file: Path = CONFIG_DIR / "departments.yaml"
     hot_issues_file: Path = CONFIG_DIR / "hot_issues.yaml"
     # How often the scheduler runs the clustering and hot-issue pass.
@@ -183,8 +186,8 @@ class ReportSettings(BaseModel):
 
     # The scheduler writes the previous day's brief at this Beijing time each day.
     daily_at: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    # Where the scheduler and `yuqing report` write; unset means `reports` under `data_dir`.
-    out_dir: Path | None = None
+    # Where the scheduler and `yuqing report` write.
+    out_dir: Path = Path(f"{DATA_DIR}/reports")
 
 
 class TestEngines(BaseModel):
@@ -212,7 +215,7 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     data_dir: Path = Path("var")
     # Derived data that can be rebuilt at any time (e.g. compact model tables).
-    cache_dir: Path = Path("var/cache")
+    cache_dir: Path = Path(f"{DATA_DIR}/cache")
     log_level: str = "INFO"
     store: StoreSettings = StoreSettings()
     elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
@@ -242,6 +245,24 @@ class Settings(BaseSettings):
             YamlConfigSettingsSource(settings_cls),
             file_secret_settings,
         )
+
+    @model_validator(mode="after")
+    def _paths_in_the_data_dir(self) -> Settings:
+        """Every path and URL that names {data_dir} gets the (resolved) data directory."""
+        root = str(self.resolve(self.data_dir))
+
+        def place(path: Path) -> Path:
+            return Path(str(path).replace(DATA_DIR, root)) if DATA_DIR in str(path) else path
+
+        self.store.sqlite_path = place(self.store.sqlite_path)
+        self.database.url = self.database.url.replace(DATA_DIR, root)
+        self.crawler.spool_dir = place(self.crawler.spool_dir)
+        self.crawler.quarantine_dir = place(self.crawler.quarantine_dir)
+        self.analysis.ngram_model = place(self.analysis.ngram_model)
+        self.analysis.sentiment_model = place(self.analysis.sentiment_model)
+        self.cache_dir = place(self.cache_dir)
+        self.reports.out_dir = place(self.reports.out_dir)
+        return self
 
     @model_validator(mode="after")
     def _secrets_nobody_else_knows(self) -> Settings:

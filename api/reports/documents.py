@@ -265,10 +265,9 @@ def _sheet(workbook: Workbook, table: Table) -> None:
 
 
 def output_dir(settings: Settings) -> Path:
-    """Where reports are written unless told otherwise: `reports.out_dir`, else `reports`
-    under the data directory."""
-    configured = settings.reports.out_dir or settings.data_dir / "reports"
-    return settings.resolve(configured)
+    """Where reports are written unless told otherwise: `reports.out_dir` (by default
+    `reports` in the data directory)."""
+    return settings.resolve(settings.reports.out_dir)
 
 
 def write(report: Report, out_dir: Path) -> list[Path]:
