@@ -26,7 +26,7 @@ from w3lib.url import canonicalize_url
 
 from core.errors import ItemRejected, StoreUnavailable, TimeFormatError
 from core.timezone import SHANGHAI
-from crawler.normalize import clean_text, html_to_text, parse_time
+from crawler.normalize import TimeReading, clean_text, html_to_text, read_time
 from store.base import PostStore, describe_validation_error
 from store.models import Post
 
@@ -58,9 +58,18 @@ def stable_id(source: str, native_id: object | None, url: str | None) -> str:
     raise ItemRejected("no native id and no URL to derive a stable id from")
 
 
-def prepare(raw: Mapping[str, Any], source: str, *, now: datetime | None = None) -> Post:
+def prepare(
+    raw: Mapping[str, Any],
+    source: str,
+    *,
+    now: datetime | None = None,
+    reading: TimeReading | None = None,
+) -> Post:
     """Normalise and validate one raw item into a `Post` (validation masks personal numbers:
-    `store.pii`), or raise `ItemRejected`."""
+    `store.pii`), or raise `ItemRejected`.
+
+    Times still in text are read with the source's `reading`; the precision the publication
+    time was given with is recorded unless the reader already says it."""
     now = now or datetime.now(SHANGHAI)
     item = {k: v for k, v in raw.items() if k not in ("native_id", "origin") and v is not None}
     item["source"] = source
@@ -72,7 +81,9 @@ def prepare(raw: Mapping[str, Any], source: str, *, now: datetime | None = None)
             item[name] = clean_text(item[name]) or None
     for name in _TIME_FIELDS:
         if name in item:
-            item[name] = _time(name, item[name], now)
+            item[name], precision = _time(name, item[name], now, reading)
+            if name == "published_at":
+                item.setdefault("published_precision", precision)
     item.setdefault("fetched_at", now)
     reply = item.get("reply")
     if isinstance(reply, Mapping):
@@ -82,7 +93,7 @@ def prepare(raw: Mapping[str, Any], source: str, *, now: datetime | None = None)
         if isinstance(reply.get("department"), str):
             reply["department"] = clean_text(reply["department"]) or None
         if "replied_at" in reply:
-            reply["replied_at"] = _time("reply.replied_at", reply["replied_at"], now)
+            reply["replied_at"] = _time("reply.replied_at", reply["replied_at"], now, reading)[0]
         item["reply"] = reply if reply.get("text") else None
     if not item.get("title") and not item.get("text"):
         raise ItemRejected("the item has neither a title nor a text")
@@ -93,21 +104,37 @@ def prepare(raw: Mapping[str, Any], source: str, *, now: datetime | None = None)
         raise ItemRejected(describe_validation_error(exc)) from exc
 
 
-def _time(name: str, value: object, now: datetime) -> datetime:
+def _time(
+    name: str, value: object, now: datetime, reading: TimeReading | None
+) -> tuple[datetime, str]:
     try:
-        return parse_time(value, now=now)
+        return read_time(value, now=now, reading=reading)
     except TimeFormatError as exc:
-        raise ItemRejected(f"{name}: {exc}") from exc
+        tried = f" (also tried {', '.join(reading.formats)})" if reading and reading.formats else ""
+        raise ItemRejected(f"{name}: {exc}{tried}") from exc
 
 
 class Quarantine:
-    """Appends rejected items, with their origin and reason, to one JSONL file per source."""
+    """Rejected items, with their origin and reason, in one JSONL file per source.
+
+    An item is recorded once per origin and reason: a rerun over the same bad rows counts
+    them again in its summary, but the file does not grow. The file's records are read once,
+    on the run's first rejection, so that a run costs one pass over it.
+    """
 
     def __init__(self, directory: Path, source: str) -> None:
         self.path = directory / f"{source}.jsonl"
-        self.count = 0
+        self.count = 0  # items rejected in this run, recorded before or not
+        self.recorded = 0  # records this run added to the file
+        self._known: set[bytes] | None = None
 
     def add(self, origin: str | None, reason: str, raw: object) -> None:
+        self.count += 1
+        key = _quarantine_key(origin, reason)
+        known = self._records()
+        if key in known:
+            log.debug("quarantined again %s: %s", origin, reason)
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         record = {
             "at": datetime.now(SHANGHAI).isoformat(),
@@ -117,10 +144,31 @@ class Quarantine:
         }
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        self.count += 1
+        known.add(key)
+        self.recorded += 1
         # One line per item would flood a terminal on a large bad file; the run's summary
         # gives the count and the file holds every reason.
         log.debug("quarantined %s: %s", origin, reason)
+
+    def _records(self) -> set[bytes]:
+        if self._known is None:
+            self._known = set()
+            if self.path.exists():
+                with self.path.open(encoding="utf-8", errors="replace") as lines:
+                    for line in lines:
+                        try:
+                            record = json.loads(line)
+                        except ValueError:
+                            continue  # a line cut short by a crash: not a record
+                        if isinstance(record, dict):
+                            self._known.add(
+                                _quarantine_key(record.get("origin"), str(record.get("reason")))
+                            )
+        return self._known
+
+
+def _quarantine_key(origin: str | None, reason: str) -> bytes:
+    return hashlib.blake2b(f"{origin}\0{reason}".encode(), digest_size=16).digest()
 
 
 @dataclass
@@ -236,6 +284,10 @@ class PostWriter:
         self.stats.spooled += len(batch)
 
 
+def _words(post: Post) -> tuple[str, str, str | None]:
+    return (post.title, post.text, post.reply.text if post.reply else None)
+
+
 def analyse_new(store: PostStore | None, posts: list[Post], analyzer: PostAnalyzer) -> None:
     """Analyse the posts that are new or changed, in place; the store keeps the analysis of
     the rest, so a re-crawl of an unchanged page costs no analysis. Without a store (it is
@@ -246,10 +298,10 @@ def analyse_new(store: PostStore | None, posts: list[Post], analyzer: PostAnalyz
             stored = store.get_many([post.id for post in posts])
         except StoreUnavailable:
             stored = {}
+    # Only the words are analysed: new counts of likes and reposts (a refresh) are not a reason
+    # to score a text again. The store keeps the stored analysis of the rest.
     fresh = [
-        post
-        for post in posts
-        if post.id not in stored or stored[post.id].content_hash() != post.content_hash()
+        post for post in posts if post.id not in stored or _words(stored[post.id]) != _words(post)
     ]
     if fresh:
         analyzer.enrich(fresh)
