@@ -214,13 +214,38 @@ def search_cursor_kind(query: str, filters: PostFilter | None, sort: SortOrder) 
 
 
 def keep_analysis(post: Post, old: Post) -> Post:
-    """A re-crawl that lacks analysis fields keeps those the analysis already wrote."""
-    kept = {
+    """A re-crawl that lacks analysis fields keeps those the analysis already wrote, and a
+    re-crawl that gives the time less precisely keeps the more precise one (`keep_exact_time`).
+    """
+    kept: dict[str, Any] = {
         name: getattr(old, name)
         for name in ANALYSIS_FIELDS
         if getattr(post, name) is None and getattr(old, name) is not None
     }
+    kept.update(keep_exact_time(post, old))
     return post.model_copy(update=kept) if kept else post
+
+
+# How far apart two readings of one publication time may be and still be the same moment: a
+# feed's bare date is often the next day in another zone (2019-06-16 for 2019-06-15 08:18).
+_SAME_MOMENT = timedelta(hours=48)
+_RANK = {"day": 0, "minute": 1, "second": 2}
+
+
+def keep_exact_time(post: Post, old: Post) -> dict[str, Any]:
+    """The stored publication time, when it was given more precisely than the new one.
+
+    A list page's "06-27" must not undo the exact time an earlier detail page gave, and the
+    other way round the exact time replaces the bare date (the new post already has it).
+    Posts stored before precision was recorded (None) are left as the new crawl says.
+    """
+    if post.published_precision is None or old.published_precision is None:
+        return {}
+    if _RANK[old.published_precision] <= _RANK[post.published_precision]:
+        return {}
+    if abs(old.published_at - post.published_at) > _SAME_MOMENT:
+        return {}
+    return {"published_at": old.published_at, "published_precision": old.published_precision}
 
 
 def ranked(counts: Mapping[Any, int]) -> list[Bucket]:

@@ -62,14 +62,16 @@ class ElasticsearchPostStore(Reads):
 
         writes: list[_Write] = []
         for index, post in valid:
-            content_hash = post.content_hash()
-            target = self.index_for(post.published_at)
             old = existing.get(post.id)
             if old is None:
+                content_hash = post.content_hash()
+                target = self.index_for(post.published_at)
                 document = to_document(post, content_hash, INGEST_CLOCK.next())
                 writes.append(_Write(index, post.id, "created", target, document, []))
                 continue
             merged = base.keep_analysis(post, old.post)
+            content_hash = merged.content_hash()
+            target = self.index_for(merged.published_at)
             copies = [old.index, *old.stale_indices]
             stale = [name for name in copies if name != target]
             if old.content_hash == content_hash:

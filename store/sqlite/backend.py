@@ -36,9 +36,9 @@ class SqlitePostStore(Reads):
             inserts, content_updates, analysis_updates = [], [], []
             fts_deletes, fts_inserts = [], []
             for _, post in valid:
-                content_hash = post.content_hash()
                 old = existing.get(post.id)
                 if old is None:
+                    content_hash = post.content_hash()
                     rowid += 1
                     seq += 1
                     inserts.append((rowid, *_columns(post), content_hash, seq, _doc(post)))
@@ -47,6 +47,7 @@ class SqlitePostStore(Reads):
                     continue
                 stored = Post.model_validate_json(old["doc"], context=STORED)
                 merged = base.keep_analysis(post, stored)
+                content_hash = merged.content_hash()
                 doc = _doc(merged)
                 if old["content_hash"] != content_hash:
                     seq += 1
