@@ -21,7 +21,8 @@ class Article:
 
     title: str = ""
     text: str = ""
-    published_at: str | None = None  # "2025-03-18 10:23:00", as `parse_time` reads it
+    # "2025-03-18 10:23", as `parse_time` reads it; seconds only when the page shows them
+    published_at: str | None = None
     author: str | None = None
 
 
@@ -134,7 +135,7 @@ _LABELLED = re.compile(r"(?:发布|发表|发文|成文|更新)?(?:时间|日期
 
 
 def find_published(page: str | lxml.html.HtmlElement) -> str | None:
-    """The publication time a page shows, as ``YYYY-MM-DD[ HH:MM:SS][zone]``, or None.
+    """The publication time a page shows, as ``YYYY-MM-DD[ HH:MM[:SS]][zone]``, or None.
 
     Meta tags come first; a visible "发布时间：2025-03-18 10:23" adds the time of day when the
     meta tag gives only the date. Without either, the first date with a time of day in the
@@ -184,7 +185,9 @@ def _normal_time(match: re.Match[str]) -> str | None:
     hour, minute, second = int(match["H"]), int(match["M"]), int(match["S"] or 0)
     if hour > 23 or minute > 59 or second > 59:
         return date
-    return f"{date} {hour:02d}:{minute:02d}:{second:02d}{match['z'] or ''}"
+    # Seconds only when the page shows them: the precision recorded is the page's own.
+    seconds = f":{second:02d}" if match["S"] is not None else ""
+    return f"{date} {hour:02d}:{minute:02d}{seconds}{match['z'] or ''}"
 
 
 # ---- title and author ----------------------------------------------------------------------

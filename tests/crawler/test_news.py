@@ -42,6 +42,7 @@ def test_an_rss_feed_asks_for_each_article_newest_first_with_the_entry(bench: Be
         "author": None,
         # The feed says GMT; stored as Beijing time.
         "published_at": datetime(2025, 3, 18, 10, 23, tzinfo=SHANGHAI),
+        "published_precision": "second",  # RFC 822 gives the seconds
         "origin": f"{OFFLINE}/news/a/road.html",
         "region": "临江区",
     }
@@ -197,9 +198,11 @@ def test_on_scrapy_s_engine_a_429_is_retried_robots_txt_obeyed_and_a_404_survive
 
 def test_find_published_reads_meta_tags_and_bylines() -> None:
     meta = '<html><head><meta name="PubDate" content="2025-03-18 10:23"></head><body></body>'
-    assert find_published(meta) == "2025-03-18 10:23:00"
+    assert find_published(meta) == "2025-03-18 10:23"
     dated = '<meta name="publishdate" content="2025-03-18"><p>人民网 2025年03月18日08:05</p>'
-    assert find_published(f"<html><head>{dated}</head></html>") == "2025-03-18 08:05:00"
+    assert find_published(f"<html><head>{dated}</head></html>") == "2025-03-18 08:05"
+    seconds = '<meta name="pubdate" content="2025-03-18T08:05:09+08:00">'
+    assert find_published(f"<html><head>{seconds}</head></html>") == "2025-03-18 08:05:09+08:00"
     byline = "<html><body><p>电话 4009-20-40</p><p>发布日期：2025/3/18</p></body></html>"
     assert find_published(byline) == "2025-03-18"
     assert find_published("<html><body><p>没有日期</p></body></html>") is None
