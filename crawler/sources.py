@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from core.configfile import load_model
+from core.configfile import read_yaml
+from core.errors import ConfigError
 from crawler.source_options import AuthFailure, JsonListing, RequestOptions, TableExport
 
 
@@ -39,21 +40,33 @@ class Schedule(BaseModel):
 class SourceBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
-    title: str = ""
-    enabled: bool = True
-    # Official sources (the city's own accounts and portal) supply candidate first statements.
-    official: bool = False
-    region: str | None = None
-    schedule: Schedule | None = None
-    obey_robots: bool = True
-    user_agent: str | None = None
-    max_concurrency: int = Field(default=2, ge=1, le=32)
-    download_delay: float = Field(default=0.5, ge=0)
-    timeout_seconds: float = Field(default=30, gt=0)
-    retries: int = Field(default=3, ge=0, le=10)
-    # Bounds against endless pagination: no crawl walks more list pages than this.
-    max_pages: int = Field(default=200, ge=1)
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$",
+        description="The source's name: lower case, digits, _ . - (post ids start with it).",
+    )
+    title: str = Field(default="", description="The name people know it by (江澜日报).")
+    enabled: bool = Field(default=True, description="`yuqing crawl --all` and the scheduler.")
+    official: bool = Field(
+        default=False,
+        description="The city's own account or portal: its posts are candidate first statements.",
+    )
+    region: str | None = Field(default=None, description="The region of posts that name none.")
+    schedule: Schedule | None = Field(default=None, description="When the scheduler crawls it.")
+    obey_robots: bool = Field(default=True, description="Honour the site's robots.txt.")
+    user_agent: str | None = Field(default=None, description="Instead of crawler.user_agent.")
+    max_concurrency: int = Field(
+        default=2, ge=1, le=32, description="Requests at once to one host."
+    )
+    download_delay: float = Field(
+        default=0.5, ge=0, description="Seconds between requests to one host."
+    )
+    timeout_seconds: float = Field(default=30, gt=0, description="Per request.")
+    retries: int = Field(
+        default=3, ge=0, le=10, description="Of a failed request (429 and 5xx back off)."
+    )
+    max_pages: int = Field(
+        default=200, ge=1, description="Bound on list pages one crawl walks (endless paging)."
+    )
     request: RequestOptions = Field(
         default_factory=RequestOptions,
         description="Method, headers, cookies (from environment variables) and body of the"
@@ -100,21 +113,24 @@ class BoardSelectors(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    item: str
-    detail_link: str
-    next_page: str | None = None
-    list_date: str | None = None
-    title: str
-    body: str
+    item: str = Field(description="Each message on a list page.")
+    detail_link: str = Field(description="Inside an item: the link to its detail page.")
+    next_page: str | None = Field(default=None, description="The next list page's link.")
+    list_date: str | None = Field(
+        default=None, description="Inside an item: its date, to stop at messages seen before."
+    )
+    title: str = Field(description="On a detail page: the subject.")
+    body: str = Field(description="The message (its element's text).")
     author: str | None = None
-    published_at: str
+    published_at: str = Field(description="The time the message was posted.")
     region: str | None = None
     category: str | None = None
-    reply_body: str | None = None
-    reply_department: str | None = None
-    replied_at: str | None = None
-    # A regex over the detail URL whose first group is the message's own id.
-    id_from_url: str | None = None
+    reply_body: str | None = Field(default=None, description="The official reply's text.")
+    reply_department: str | None = Field(default=None, description="Who replied.")
+    replied_at: str | None = Field(default=None, description="When they replied.")
+    id_from_url: str | None = Field(
+        default=None, description="A regex over the detail URL whose first group is the id."
+    )
 
 
 class BoardSource(SourceBase):
@@ -164,8 +180,15 @@ class SourcesFile(BaseModel):
 
 
 def load_sources(path: Path) -> dict[str, AnySource]:
-    """Every configured source by name; a bad file is one `ConfigError` naming the problem."""
-    parsed = load_model(path, SourcesFile, "sources file")
+    """Every configured source by name; a bad file is one `ConfigError` naming each problem:
+    the source, the key, and for an unknown key the keys known in that place."""
+    from crawler.source_schema import describe_errors
+
+    data = read_yaml(path, "sources file")
+    try:
+        parsed = SourcesFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}:\n{describe_errors(exc, data)}") from exc
     return {source.name: source for source in parsed.sources}
 
 

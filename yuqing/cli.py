@@ -7,7 +7,7 @@ import sys
 import typer
 
 from core.errors import YuqingError
-from yuqing.commands import analysis, crawling, posts, serving, tracker
+from yuqing.commands import analysis, crawling, posts, serving, sources, tracker
 from yuqing.demo.command import demo
 
 app = typer.Typer(
@@ -18,8 +18,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The tracker database.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts and roles.", no_args_is_help=True)
+sources_app = typer.Typer(help="The sources file: check it, and the keys of each kind.")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(sources_app, name="sources")
 
 app.command()(demo)
 app.command()(serving.serve)
@@ -39,6 +41,8 @@ app.command()(tracker.report)
 db_app.command("upgrade")(tracker.db_upgrade)
 user_app.command("add")(tracker.user_add)
 user_app.command("list")(tracker.user_list)
+sources_app.command("check")(sources.check)
+sources_app.command("schema")(sources.schema)
 
 
 def main() -> None:

@@ -38,7 +38,17 @@ def command_settings() -> Settings:
     # command reports the outcome itself.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("elastic_transport").setLevel(logging.CRITICAL)
+    check_sources(settings)
     return settings
+
+
+def check_sources(settings: Settings) -> None:
+    """A sources file with an unknown or misspelt key stops every command at its start, with
+    the key named: a setting silently ignored would crawl the wrong thing for months."""
+    from crawler.sources import load_sources
+
+    if settings.crawler.sources_file.exists():
+        load_sources(settings.crawler.sources_file)
 
 
 def store(settings: Settings) -> PostStore:
