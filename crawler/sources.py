@@ -153,11 +153,11 @@ class BoardSource(SourceBase):
         return self
 
 
-class MicroblogSource(SourceBase, JsonListing):
+class MicroblogSource(JsonListing, SourceBase):
     kind: Literal["microblog"]
 
 
-class HotlineSource(SourceBase, TableExport):
+class HotlineSource(TableExport, SourceBase):
     kind: Literal["hotline"]
 
 

@@ -8,7 +8,14 @@ import pytest
 
 from core.errors import TimeFormatError
 from core.timezone import SHANGHAI
-from crawler.normalize import clean_text, decode_body, html_to_text, parse_time
+from crawler.normalize import (
+    TimeReading,
+    clean_text,
+    decode_body,
+    html_to_text,
+    parse_time,
+    read_time,
+)
 from store.pii import mask_pii
 
 NOW = datetime(2025, 3, 18, 12, 0, tzinfo=SHANGHAI)
@@ -43,6 +50,54 @@ def test_times_become_aware_shanghai_times(raw: object, expected: str) -> None:
 def test_unreadable_times_are_errors(raw: object) -> None:
     with pytest.raises(TimeFormatError):
         parse_time(raw, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected", "precision"),
+    [
+        ("06-27", "2024-06-27T00:00:00+08:00", "day"),  # Weibo's list: no time of day
+        ("06-27 10:41", "2024-06-27T10:41:00+08:00", "minute"),
+        ("2019-06-16", "2019-06-16T00:00:00+08:00", "day"),
+        ("2019-06-15 08:18", "2019-06-15T08:18:00+08:00", "minute"),
+        ("2019-06-15 08:18:09", "2019-06-15T08:18:09+08:00", "second"),
+        ("Sat Jun 15 11:44:46 +0800 2019", "2019-06-15T11:44:46+08:00", "second"),
+        ("3分钟前", "2025-03-18T11:57:00+08:00", "minute"),
+        ("2天前", "2025-03-16T12:00:00+08:00", "day"),
+        ("今天 08:15", "2025-03-18T08:15:00+08:00", "minute"),
+        (1742264625, "2025-03-18T10:23:45+08:00", "second"),
+        # US exports put the month first and the year last.
+        ("12/31/2016", "2016-12-31T00:00:00+08:00", "day"),
+        ("1/5/2016 9:30", "2016-01-05T09:30:00+08:00", "minute"),
+        ("1/5/2016 1:30:05 PM", "2016-01-05T13:30:05+08:00", "second"),
+    ],
+)
+def test_times_are_read_with_the_precision_they_are_given_with(
+    raw: object, expected: str, precision: str
+) -> None:
+    moment, given = read_time(raw, now=NOW)
+    assert (moment.isoformat(), given) == (expected, precision)
+
+
+def test_a_source_reads_its_own_formats_first_and_says_which_way_round_its_dates_are() -> None:
+    # Ambiguous: month first by default, day first when the source says so; 31/12 is
+    # unambiguous either way.
+    assert read_time("05/06/2016", now=NOW)[0].date().isoformat() == "2016-05-06"
+    day_first = TimeReading(dayfirst=True)
+    assert read_time("05/06/2016", now=NOW, reading=day_first)[0].date().isoformat() == (
+        "2016-06-05"
+    )
+    assert read_time("31/12/2016", now=NOW)[0].date().isoformat() == "2016-12-31"
+    own = TimeReading(formats=("%Y年%m月%d日%H时", "%d.%m.%y"))
+    assert read_time("2016年01月05日09时", now=NOW, reading=own) == (
+        datetime(2016, 1, 5, 9, tzinfo=SHANGHAI),
+        "minute",
+    )
+    assert read_time("05.01.16", now=NOW, reading=own) == (
+        datetime(2016, 1, 5, tzinfo=SHANGHAI),
+        "day",
+    )
+    with pytest.raises(TimeFormatError):
+        read_time("05.01.16", now=NOW)  # not without the source's pattern
 
 
 def test_charsets_are_repaired() -> None:
