@@ -222,20 +222,23 @@ def _builtin(text: str, now: datetime, dayfirst: bool) -> tuple[datetime, Precis
         except (ValueError, TypeError, IndexError):
             continue
         moment = read_time(parsed, now=now)[0]
-        return moment, "minute" if parser is datetime.fromisoformat and _no_seconds(text) else (
-            "second"
-        )
+        if _midnight(parsed.hour, parsed.minute, parsed.second):
+            return moment, "day"
+        no_seconds = parser is datetime.fromisoformat and text.count(":") == 1
+        return moment, "minute" if no_seconds else "second"
     raise TimeFormatError(f"unknown time format: {text!r}")
+
+
+def _midnight(hour: int, minute: int, second: int) -> bool:
+    """Feeds and exports that know only the date write it at 00:00:00 of their own zone
+    ("Fri, 21 Nov 2025 00:00:00 +0000"): a time no one posts at, read as a bare date."""
+    return hour == minute == second == 0
 
 
 def _shown(hour: str | None, second: str | None) -> Precision:
     if hour is None:
         return "day"
     return "second" if second is not None else "minute"
-
-
-def _no_seconds(text: str) -> bool:
-    return "T" in text and text.count(":") == 1 or " " in text and text.count(":") == 1
 
 
 def _pattern_precision(pattern: str) -> Precision:
@@ -284,6 +287,8 @@ def _full(match: re.Match[str]) -> tuple[datetime, Precision]:
         int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
     )
     precision = _shown(hour, second)
+    if hour is not None and _midnight(int(hour), int(minute), int(second or 0)) and not fraction:
+        precision = "day"
     if fraction:
         moment = moment.replace(microsecond=int(fraction.ljust(6, "0")))
     if zone and zone != "Z":

@@ -69,6 +69,10 @@ def test_unreadable_times_are_errors(raw: object) -> None:
         ("12/31/2016", "2016-12-31T00:00:00+08:00", "day"),
         ("1/5/2016 9:30", "2016-01-05T09:30:00+08:00", "minute"),
         ("1/5/2016 1:30:05 PM", "2016-01-05T13:30:05+08:00", "second"),
+        # Feeds and exports that know only the day write midnight of their own zone.
+        ("Fri, 21 Nov 2025 00:00:00 +0000", "2025-11-21T08:00:00+08:00", "day"),
+        ("2019-06-16 00:00:00", "2019-06-16T00:00:00+08:00", "day"),
+        ("2019-06-16 00:00:01", "2019-06-16T00:00:01+08:00", "second"),
     ],
 )
 def test_times_are_read_with_the_precision_they_are_given_with(
