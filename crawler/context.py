@@ -26,6 +26,8 @@ class CrawlContext:
     last_seen_at: datetime | None = None
     last_seen_id: str | None = None
     pending: dict[str, str] = field(default_factory=dict)
+    # The product's secret key, which board-export authors are pseudonymised with.
+    author_key: str | None = None
     now: datetime = field(default_factory=lambda: datetime.now(SHANGHAI))
     started: float = field(default_factory=time.monotonic)
     items_seen: int = 0

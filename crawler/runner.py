@@ -145,6 +145,7 @@ def recorded_run(
             last_seen_at=marks.last_seen_at,
             last_seen_id=marks.last_seen_id,
             pending=marks.pending,
+            author_key=settings.secret_key.get_secret_value(),
         )
         status, message = "failed", None
         try:

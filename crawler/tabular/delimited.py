@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from core.errors import ConfigError, ExportError
 from crawler.normalize import detect_encoding
-from crawler.sources import HotlineSource
+from crawler.tabular.mapping import ExportMapping
 from crawler.tabular.tables import TableRow
 
 SAMPLE_BYTES = 256 * 1024
@@ -25,9 +25,11 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _WIDER = {"gbk": "gb18030", "gb2312": "gb18030"}
 
 
-def csv_rows(stream: BinaryIO, head: bytes, source: HotlineSource, name: str) -> Iterator[TableRow]:
+def csv_rows(
+    stream: BinaryIO, head: bytes, mapping: ExportMapping, name: str
+) -> Iterator[TableRow]:
     """Every CSV record with the physical lines it spans; blank lines come as empty rows."""
-    encoding = choose_encoding(head, source, name)
+    encoding = choose_encoding(head, mapping, name)
     bad: dict[int, str] = {}
     reader = csv.reader(_lines(stream, encoding, bad), delimiter=_delimiter(head, encoding))
     start = 1
@@ -45,11 +47,11 @@ def csv_rows(stream: BinaryIO, head: bytes, source: HotlineSource, name: str) ->
         start = end + 1
 
 
-def choose_encoding(head: bytes, source: HotlineSource, name: str) -> str:
+def choose_encoding(head: bytes, mapping: ExportMapping, name: str) -> str:
     """The source's encoding if the sample bears it out, else the one the sample is in."""
     if head.startswith(_UTF16_BOMS):
         return "utf-16"
-    declared = _declared(source)
+    declared = _declared(mapping)
     if declared and declared.startswith(("utf-16", "utf-32")):
         return declared
     sample = _whole_lines(head)
@@ -62,7 +64,7 @@ def choose_encoding(head: bytes, source: HotlineSource, name: str) -> str:
         found = detect_encoding(sample)
         if found is None:
             raise ExportError(
-                f"{name}: cannot tell the text encoding; give source {source.name} an encoding"
+                f"{name}: cannot tell the text encoding; give source {mapping.source} an encoding"
             )
         return found
     # Valid UTF-8 that is not plain ASCII is UTF-8 whatever the label says.
@@ -71,30 +73,32 @@ def choose_encoding(head: bytes, source: HotlineSource, name: str) -> str:
     try:
         sample.decode(declared)
     except UnicodeDecodeError as exc:
-        raise ExportError(_wrong_encoding(sample, exc, source, name)) from exc
+        raise ExportError(_wrong_encoding(sample, exc, mapping, name)) from exc
     return declared
 
 
-def _declared(source: HotlineSource) -> str | None:
-    if not source.encoding:
+def _declared(mapping: ExportMapping) -> str | None:
+    declared = mapping.export.encoding
+    if not declared:
         return None
     try:
-        name = codecs.lookup(source.encoding).name
+        name = codecs.lookup(declared).name
     except LookupError as exc:
-        raise ConfigError(f"source {source.name}: unknown encoding {source.encoding!r}") from exc
+        raise ConfigError(f"source {mapping.source}: unknown encoding {declared!r}") from exc
     return _WIDER.get(name, name)
 
 
 def _wrong_encoding(
-    sample: bytes, exc: UnicodeDecodeError, source: HotlineSource, name: str
+    sample: bytes, exc: UnicodeDecodeError, mapping: ExportMapping, name: str
 ) -> str:
     line = sample.count(b"\n", 0, exc.start) + 1
     seen = sample[exc.start : exc.start + 4].hex(" ")
     guess = detect_encoding(sample)
     hint = f"; it looks like {guess}" if guess else ""
+    declared = mapping.export.encoding
     return (
-        f"{name} is not {source.encoding} text as source {source.name} says: line {line} holds"
-        f" bytes {seen} that {source.encoding} cannot read{hint}. Correct the source's"
+        f"{name} is not {declared} text as source {mapping.source} says: line {line} holds"
+        f" bytes {seen} that {declared} cannot read{hint}. Correct the source's"
         " encoding, or remove it to have the encoding detected"
     )
 

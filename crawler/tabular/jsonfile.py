@@ -7,31 +7,30 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from core.errors import ExportError
-from crawler.sources import HotlineSource
-from crawler.tabular.mapping import Row, header_key, item, required
+from crawler.tabular.mapping import ExportMapping, Row, header_key
+from crawler.tabular.rows import item
 
 # (origin, where, the record or None, why there is none)
 Record = tuple[str, str, dict[str, Any] | None, str | None]
 
 
-def json_items(
-    stream: BinaryIO, head: bytes, source: HotlineSource, columns: dict[str, str], name: str
-) -> Iterator[Row]:
+def json_items(stream: BinaryIO, head: bytes, mapping: ExportMapping, name: str) -> Iterator[Row]:
     checked = False
-    for origin, where, record, problem in _records(stream, head, source, name):
+    encoding = mapping.export.encoding or "utf-8-sig"
+    for origin, where, record, problem in _records(stream, head, encoding, name):
         if record is None:
             yield origin, None, f"{where}: {problem}"
             continue
         keys = {header_key(k): v for k, v in record.items()}
         if not checked:
             # The first record stands for a header row: one error, not one per record.
-            _check_keys(set(keys), columns, name)
+            _check_keys(set(keys), mapping, name)
             checked = True
-        yield item({f: keys.get(h) for f, h in columns.items()}, columns, origin, where)
+        yield item({f: keys.get(h) for f, h in mapping.headers.items()}, mapping, origin, where)
 
 
-def _check_keys(keys: set[str], columns: dict[str, str], name: str) -> None:
-    lacking = [" or ".join(need) for need in required(columns) if not keys.intersection(need)]
+def _check_keys(keys: set[str], mapping: ExportMapping, name: str) -> None:
+    lacking = [" or ".join(need) for need in mapping.required() if not keys.intersection(need)]
     if lacking:
         shown = ", ".join(sorted(keys))[:300] or "nothing"
         raise ExportError(
@@ -40,8 +39,7 @@ def _check_keys(keys: set[str], columns: dict[str, str], name: str) -> None:
         )
 
 
-def _records(stream: BinaryIO, head: bytes, source: HotlineSource, name: str) -> Iterator[Record]:
-    encoding = source.encoding or "utf-8-sig"
+def _records(stream: BinaryIO, head: bytes, encoding: str, name: str) -> Iterator[Record]:
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not start.startswith(b"[") and _first_line_is_record(start, encoding):
         yield from _json_lines(stream, encoding, name)

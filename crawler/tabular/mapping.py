@@ -1,113 +1,94 @@
-"""A source's column mapping, and one export row mapped to a raw hotline item."""
+"""A source's export mapping, settled once per file: each field's header, how its times read,
+whose ids its links name, and the kind and author rule of the items it makes."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
 from typing import Any
 
-from core.errors import ConfigError, TimeFormatError
-from crawler.normalize import parse_time
-from crawler.sources import HotlineSource
+from core.errors import ConfigError
+from crawler.normalize import TimeReading
+from crawler.source_options import TIME_FIELDS, Mapped, TableExport, where
+from crawler.sources import AnySource, export_of
 
+# (origin, raw item or None, why there is none)
 Row = tuple[str, dict[str, Any] | None, str | None]
 
-FIELDS = (
-    "case_no", "published_at", "channel", "region", "category", "title", "text",
-    "assigned_department", "status", "deadline", "reply", "replied_at",
-)  # fmt: skip
-_TIME_FIELDS = ("published_at", "deadline", "replied_at")
-_PLAIN_FIELDS = ("channel", "region", "category", "title", "text", "assigned_department", "status")
 CONTENT_FIELDS = ("text", "title")
 
 
-def check_columns(source: HotlineSource) -> dict[str, str]:
-    """The source's mapping as Post field -> compared header, or a `ConfigError` saying why not."""
-    unknown = sorted(set(source.columns) - set(FIELDS))
-    if unknown:
+@dataclass(frozen=True)
+class ExportMapping:
+    """What reading one source's export needs to know, beyond the file itself."""
+
+    source: str
+    kind: str
+    export: TableExport
+    headers: dict[str, str]  # Post field -> the header as compared (`header_key`)
+    readings: dict[str, TimeReading]  # time field -> its column's patterns, then the source's
+    links: dict[str, str]  # repost_of / reply_to -> the source whose ids the column holds
+    default_region: str | None
+    # The product's secret key: board authors become keyed digests (`crawler.tabular.authors`).
+    author_key: str | None
+
+    @property
+    def id_field(self) -> str:
+        """The column that is each row's own number: `id` when mapped, else `case_no`."""
+        return "id" if "id" in self.headers else "case_no"
+
+    def required(self) -> list[list[str]]:
+        """Headers a file must have, each as alternatives: the row's number, its time, content."""
+        content = [self.headers[f] for f in CONTENT_FIELDS if f in self.headers]
+        return [[self.headers[self.id_field]], [self.headers["published_at"]], content]
+
+
+def mapping_of(source: AnySource, *, author_key: str | None) -> ExportMapping:
+    """The export mapping of a source, or a `ConfigError` naming what the source lacks."""
+    export = export_of(source)
+    if export is None:
+        read_from = "its HTML pages" if source.kind == "board" else "its feed or API"
+        if source.kind == "board" and getattr(source, "api", None) is not None:
+            read_from = "its JSON API (api:)"
         raise ConfigError(
-            f"source {source.name} maps unknown fields {', '.join(unknown)};"
-            f" known fields: {', '.join(FIELDS)}"
+            f"source {source.name} is a {source.kind} source read from {read_from}: it has no"
+            " export mapping to import a file with. Import through a hotline source, or a board"
+            " source with `export:` and its `columns:`"
         )
-    missing = [f for f in ("case_no", "published_at") if f not in source.columns]
-    if not any(f in source.columns for f in CONTENT_FIELDS):
-        missing.append("text or title")
-    if missing:
-        raise ConfigError(f"source {source.name} maps no column for {', '.join(missing)}")
-    return {field: header_key(header) for field, header in source.columns.items()}
+    if source.kind == "board" and "author" in export.columns and not author_key:
+        raise ConfigError(
+            f"source {source.name} maps an author column, and board authors are stored only"
+            " as keyed pseudonyms: no key was given to make them with"
+        )
+    columns = export.columns
+    return ExportMapping(
+        source=source.name,
+        kind=source.kind,
+        export=export,
+        headers={field: header_key(where(spec)) for field, spec in columns.items()},
+        readings={
+            field: _reading(spec, source.time_formats, source.dayfirst)
+            for field, spec in columns.items()
+            if field in TIME_FIELDS
+        },
+        links={
+            field: (spec.source if isinstance(spec, Mapped) and spec.source else source.name)
+            for field, spec in columns.items()
+            if field in ("repost_of", "reply_to")
+        },
+        default_region=source.region,
+        author_key=author_key,
+    )
+
+
+def _reading(spec: str | Mapped, formats: list[str], dayfirst: bool) -> TimeReading:
+    """A column's own patterns come before the source's; its own day-first switch wins."""
+    if isinstance(spec, str):
+        return TimeReading(tuple(formats), dayfirst)
+    return TimeReading(
+        (*spec.time_formats, *formats), dayfirst if spec.dayfirst is None else spec.dayfirst
+    )
 
 
 def header_key(header: object) -> str:
     """A header as compared: exports pad headers with spaces, full-width ones included."""
     return "".join(str(header if header is not None else "").replace("\ufeff", "").split())
-
-
-def required(columns: dict[str, str]) -> list[list[str]]:
-    """Headers a file must have, each as alternatives: case number, received time, content."""
-    content = [columns[f] for f in CONTENT_FIELDS if f in columns]
-    return [[columns["case_no"]], [columns["published_at"]], content]
-
-
-def item(values: dict[str, Any], columns: dict[str, str], origin: str, where: str) -> Row:
-    """The raw item of a row (field -> cell), or why the row cannot become one, all at once."""
-    values = {field: _cell(value) for field, value in values.items()}
-    problems = _missing(values, columns)
-    times = {}
-    for field in _TIME_FIELDS:
-        if values.get(field) is None:
-            continue
-        try:
-            times[field] = parse_time(values[field])
-        except TimeFormatError as exc:
-            problems.append(f"column {columns[field]}: {exc}")
-    if problems:
-        return origin, None, f"{where}: {'; '.join(problems)}"
-    case_no = _text(values["case_no"])
-    raw: dict[str, Any] = {
-        "kind": "hotline",
-        "native_id": case_no,
-        "origin": origin,
-        "case_no": case_no,
-        "author": None,  # callers are never named
-        **{f: _text(values[f]) for f in _PLAIN_FIELDS if values.get(f) is not None},
-        **{f: times[f] for f in ("published_at", "deadline") if f in times},
-    }
-    if values.get("reply") is not None:
-        # A work order is answered by the department it was assigned to.
-        raw["reply"] = {
-            "text": _text(values["reply"]),
-            "department": raw.get("assigned_department"),
-            "replied_at": times.get("replied_at"),
-        }
-    return origin, raw, None
-
-
-def _missing(values: dict[str, Any], columns: dict[str, str]) -> list[str]:
-    problems = []
-    if values.get("case_no") is None:
-        problems.append(f"no case number ({columns['case_no']} is empty)")
-    if values.get("published_at") is None:
-        problems.append(f"no received time ({columns['published_at']} is empty)")
-    if not any(values.get(f) for f in CONTENT_FIELDS):
-        headers = [columns[f] for f in CONTENT_FIELDS if f in columns]
-        verb = "is" if len(headers) == 1 else "are"
-        problems.append(f"no content ({' and '.join(headers)} {verb} empty)")
-    return problems
-
-
-def _cell(value: Any) -> Any:
-    """A cell as text or a time; blank is None. Spreadsheets hold case numbers as numbers."""
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if value is None or isinstance(value, datetime | date):
-        return value
-    return str(value)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)

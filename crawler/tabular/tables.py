@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from typing import Any, BinaryIO, NamedTuple
 
 from core.errors import ExportError
-from crawler.tabular.mapping import Row, header_key, item, required
+from crawler.tabular.mapping import ExportMapping, Row, header_key
+from crawler.tabular.rows import item
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +26,17 @@ class TableRow(NamedTuple):
     problem: str | None = None
 
 
-def xlsx_rows(stream: BinaryIO, name: str) -> Iterator[TableRow]:
-    """The rows of the workbook's active sheet, streamed, numbered as the sheet numbers them."""
+class Sheet(NamedTuple):
+    """One worksheet to read: the name its origins carry (None for a lone active sheet)."""
+
+    label: str | None
+    rows: Iterator[TableRow]
+
+
+def xlsx_sheets(stream: BinaryIO, name: str, chosen: list[str] | str | None) -> Iterator[Sheet]:
+    """The sheets `chosen` (names, "all", or None for the active sheet), rows streamed and
+    numbered as the sheet numbers them. A name the workbook lacks is an `ExportError` naming
+    the sheets it has, raised before any row."""
     import zipfile
 
     import openpyxl
@@ -36,23 +47,74 @@ def xlsx_rows(stream: BinaryIO, name: str) -> Iterator[TableRow]:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise ExportError(f"{name} is not a readable XLSX workbook: {exc}") from exc
     try:
-        sheet = book.active
-        if sheet is None or not hasattr(sheet, "reset_dimensions"):
-            raise ExportError(f"{name}: the workbook has no worksheet to read")
-        # Some exporters record a wrong sheet size, and openpyxl would cut the rows to it.
-        sheet.reset_dimensions()
-        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1):
-            yield TableRow(number, number, list(values))
+        picked: list[tuple[str | None, Any]]
+        if chosen is None:
+            picked = [(None, book.active)]
+        else:
+            names = book.sheetnames if chosen == "all" else list(chosen)
+            missing = [n for n in names if n not in book.sheetnames]
+            if missing:
+                raise ExportError(
+                    f"{name} has no sheet {', '.join(map(repr, missing))}; its sheets:"
+                    f" {', '.join(book.sheetnames)}"
+                )
+            picked = [(n, book[n]) for n in names]
+        for label, sheet in picked:
+            if sheet is None or not hasattr(sheet, "reset_dimensions"):
+                if chosen is None:
+                    raise ExportError(f"{name}: the workbook has no worksheet to read")
+                continue  # a chart sheet holds no rows
+            yield Sheet(label, _sheet_rows(sheet))
     finally:
         book.close()
 
 
+def _sheet_rows(sheet: Any) -> Iterator[TableRow]:
+    # Some exporters record a wrong sheet size, and openpyxl would cut the rows to it.
+    sheet.reset_dimensions()
+    for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1):
+        yield TableRow(number, number, list(values))
+
+
+def sheet_items(sheets: Iterator[Sheet], mapping: ExportMapping, name: str) -> Iterator[Row]:
+    """Raw items of each sheet, each below its own header row; origins name the sheet when
+    sheets were chosen (``book.xlsx:Sheet2:15``)."""
+    for sheet in sheets:
+        if sheet.label is None:
+            yield from table_items(sheet.rows, mapping, name, unit="row", strict=False)
+            continue
+        label = f"{name}:{sheet.label}"
+        rows = _peeked(sheet.rows)
+        if rows is None:
+            log.info("%s: an empty sheet", label)
+            continue
+        items = table_items(rows, mapping, label, unit="row", strict=False)
+        try:
+            first = next(items, None)
+        except ExportError as exc:
+            # One sheet without the mapped columns (a summary, notes) costs that sheet, not
+            # the workbook: it is reported as a rejected row, and the other sheets are read.
+            yield label, None, str(exc)
+            continue
+        if first is not None:
+            yield first
+            yield from items
+
+
+def _peeked(rows: Iterator[TableRow]) -> Iterator[TableRow] | None:
+    """The rows from the first non-blank one, or None when there is none."""
+    for row in rows:
+        if row.cells and not _blank(row.cells):
+            return itertools.chain([row], rows)
+    return None
+
+
 def table_items(
-    rows: Iterator[TableRow], columns: dict[str, str], name: str, *, unit: str, strict: bool
+    rows: Iterator[TableRow], mapping: ExportMapping, name: str, *, unit: str, strict: bool
 ) -> Iterator[Row]:
     """Raw items of the rows below the header; `strict` rejects values past the last column."""
-    header = _find_header(rows, columns, name, unit)
-    index = _column_index(header, columns, name)
+    header = _find_header(rows, mapping, name, unit)
+    index = _column_index(header, mapping.headers, name)
     for row in rows:
         where = f"{unit} {row.start}" if row.end == row.start else f"{unit}s {row.start}-{row.end}"
         origin = f"{name}:{row.start}"
@@ -66,13 +128,13 @@ def table_items(
             yield origin, None, f"{where}: {shape}"
             continue
         values = {f: row.cells[i] if i < len(row.cells) else None for f, i in index.items()}
-        yield item(values, columns, origin, where)
+        yield item(values, mapping, origin, where)
 
 
 def _find_header(
-    rows: Iterator[TableRow], columns: dict[str, str], name: str, unit: str
+    rows: Iterator[TableRow], mapping: ExportMapping, name: str, unit: str
 ) -> list[str]:
-    needs = required(columns)
+    needs = mapping.required()
     first: TableRow | None = None
     for seen, row in enumerate((r for r in rows if r.cells and not _blank(r.cells)), 1):
         first = first or row

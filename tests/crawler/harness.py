@@ -41,7 +41,7 @@ from crawler.context import CrawlContext
 from crawler.runner import SPIDERS, import_rows, pick_sources, recorded_run
 from crawler.runs import RunSummary, SourceMarks
 from crawler.scrapy_settings import scrapy_settings
-from crawler.sources import AnySource, HotlineSource
+from crawler.sources import AnySource
 from crawler.tabular import read_file
 from store.sqlite import SqlitePostStore
 from tests.crawler.blocks import source, write_sources
@@ -220,11 +220,11 @@ class Bench:
     def import_file(self, path: Path, name: str) -> RunSummary:
         """What `yuqing import PATH --source NAME` does, without the analyzer."""
         (config,) = pick_sources(self.settings, [name])
-        assert isinstance(config, HotlineSource)
+        key = self.settings.secret_key.get_secret_value()
         return import_rows(
             self.settings,
             name,
-            read_file(path, config),
+            read_file(path, config, author_key=key),
             recorder=self.recorder,
             analyzer=None,
             store=self.store,

@@ -54,25 +54,26 @@ def crawl(
 
 def import_file(
     path: Annotated[Path, typer.Argument(help="A CSV, XLSX or JSON export.")],
-    source: Annotated[str, typer.Option(help="The source whose column mapping applies.")],
+    source: Annotated[
+        str, typer.Option(help="The source whose export mapping applies (hotline, or board).")
+    ],
 ) -> None:
-    """Import a file through a source's mapping (hotline exports, or posts from another tool)."""
+    """Import a file through a source's export mapping: hotline work orders, or a board's
+    exported messages (a board source with `export:`), each stored as its source's kind."""
     from crawler.runner import import_rows, pick_sources
     from crawler.tabular import read_file
 
     settings = wiring.command_settings()
     (config,) = pick_sources(settings, [source])
-    if config.kind != "hotline":
-        raise YuqingError(
-            f"source {source} is a {config.kind} source; import needs a column mapping"
-        )
     if not path.is_file():
         raise YuqingError(f"{path} is not a file")
+    # The secret key pseudonymises board authors; a source without an export is refused here.
+    rows = read_file(path, config, author_key=settings.secret_key.get_secret_value())
     counter = _ItemCounter()
     summary = import_rows(
         settings,
         source,
-        read_file(path, config),
+        rows,
         recorder=wiring.recorder(settings),
         analyzer=wiring.analyzer(settings),
         store=wiring.store(settings),
