@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from core.errors import ItemRejected
 from core.timezone import SHANGHAI
+from crawler.normalize import TimeReading
 from crawler.pipeline import PostWriter, Quarantine, prepare
 from crawler.runs import RunSummary
-from crawler.sources import AnySource
+from crawler.sources import AnySource, BoardSource
 from store.models import Post
 
 
@@ -34,6 +36,8 @@ class CrawlContext:
     newest_at: datetime | None = None
     newest_id: str | None = None
     errors: list[str] = field(default_factory=list)
+    # Where the reply of a login wall is kept, once the crawl met one (the run is auth_required).
+    auth_wall: Path | None = None
     # Set when the run closes.
     summary: RunSummary | None = None
 
@@ -50,7 +54,7 @@ class CrawlContext:
         self.items_seen += 1
         raw.setdefault("kind", self.source.kind)
         try:
-            post = prepare(raw, self.source.name, now=self.now)
+            post = prepare(raw, self.source.name, now=self.now, reading=self.reading)
         except ItemRejected as exc:
             self.quarantine.add(raw.get("origin"), str(exc), raw)
             return None
@@ -62,6 +66,24 @@ class CrawlContext:
         """A page or row that yielded no item at all (broken markup, unreadable file)."""
         self.quarantine.add(origin, reason, raw)
 
+    def reject_item(self, origin: str | None, reason: str, raw: object) -> None:
+        """An item the spider could not map: counted as seen, and quarantined."""
+        self.items_seen += 1
+        self.quarantine.add(origin, reason, raw)
+
+    def login_required(self, origin: str, reason: str, body: bytes) -> Path:
+        """The source answered with its login wall: its reply is kept next to the quarantine
+        file (``<source>.auth-<UTC time>.body``), and a quarantine record names that file."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = self.quarantine.path.with_name(f"{self.source.name}.auth-{stamp}.body")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        self.auth_wall = path
+        message = f"login required ({reason}); the reply is kept in {path}"
+        self.quarantine.add(origin, message, {"body_file": str(path)})
+        self.error(f"{origin}: {message}")
+        return path
+
     def error(self, message: str) -> None:
         self.errors.append(message)
 
@@ -69,12 +91,19 @@ class CrawlContext:
         if self.newest_at is None or post.published_at > self.newest_at:
             self.newest_at = post.published_at
             self.newest_id = str(native_id) if native_id is not None else post.id
-        # A board message waiting for its official reply is fetched again on later runs.
-        if self.source.kind == "board" and native_id is not None and post.url:
+        # A board message waiting for its official reply is fetched again on later runs (its
+        # detail page; a board read from JSON re-reads its recent pages: `refresh_hours`).
+        html_board = isinstance(self.source, BoardSource) and self.source.selectors is not None
+        if html_board and native_id is not None and post.url:
             if post.reply is None:
                 self.pending[str(native_id)] = post.url
             else:
                 self.pending.pop(str(native_id), None)
+
+    @property
+    def reading(self) -> TimeReading:
+        """How this source's times are read: its own patterns, day or month first."""
+        return TimeReading(tuple(self.source.time_formats), self.source.dayfirst)
 
     @property
     def seconds(self) -> float:

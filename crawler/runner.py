@@ -16,8 +16,8 @@ from core.errors import ConfigError, ConflictError
 from core.settings import Settings
 from crawler.context import CrawlContext
 from crawler.pipeline import PostWriter, Quarantine
-from crawler.runs import RunRecorder, RunSummary, SourceMarks
-from crawler.sources import AnySource, load_sources
+from crawler.runs import RunRecorder, RunStatus, RunSummary, SourceMarks
+from crawler.sources import AnySource, export_of, listing_of, load_sources
 from store import open_store
 from store.base import PostStore
 
@@ -26,12 +26,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+LISTING_SPIDER = "crawler.spiders.listing.ListingSpider"
+EXPORT_SPIDER = "crawler.spiders.hotline.HotlineSpider"
+# The spider of each kind's HTML or feed form; a source read from a JSON API or an export
+# gets the listing or export spider whatever its kind (`spider_for`).
 SPIDERS = {
     "news": "crawler.spiders.news.NewsSpider",
     "board": "crawler.spiders.board.BoardSpider",
-    "microblog": "crawler.spiders.microblog.MicroblogSpider",
-    "hotline": "crawler.spiders.hotline.HotlineSpider",
+    "microblog": LISTING_SPIDER,
+    "hotline": EXPORT_SPIDER,
 }
+
+
+def spider_for(source: AnySource) -> str:
+    """The import path of the spider that reads `source`."""
+    if listing_of(source) is not None:
+        return LISTING_SPIDER
+    if export_of(source) is not None:
+        return EXPORT_SPIDER
+    return SPIDERS[source.kind]
 
 
 def pick_sources(settings: Settings, names: Iterable[str]) -> list[AnySource]:
@@ -66,8 +79,11 @@ def crawl(
     from scrapy.utils.misc import load_object
 
     from crawler.scrapy_settings import scrapy_settings
+    from crawler.spiders.sending import secret_headers
 
     sources = pick_sources(settings, names)
+    for source in sources:
+        secret_headers(source)  # an unset variable stops the crawl before any run begins
     store = store or open_store(settings)
     with ExitStack() as stack:
         contexts = [
@@ -79,7 +95,7 @@ def crawl(
         # the product's handler; they follow the product's level instead.
         logging.getLogger("scrapy").setLevel(settings.log_level)
         for context in contexts:
-            crawler = process.create_crawler(load_object(SPIDERS[context.source.kind]))
+            crawler = process.create_crawler(load_object(spider_for(context.source)))
             if on_item is not None:
                 name = context.source.name
                 crawler.signals.connect(
@@ -147,12 +163,12 @@ def recorded_run(
             pending=marks.pending,
             author_key=settings.secret_key.get_secret_value(),
         )
-        status, message = "failed", None
+        status, message = RunStatus.FAILED, None
         try:
             writer.open()
             yield context
             writer.close()
-            status = "ok"
+            status = RunStatus.OK
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"
             raise
@@ -160,7 +176,8 @@ def recorded_run(
             summary = _summarise(context, status)
             context.summary = summary
             new_marks = None
-            if status == "ok":
+            # A crawl stopped by a login wall did not get as far as its marks would say.
+            if status == RunStatus.OK and context.auth_wall is None:
                 new_marks = SourceMarks(context.newest_at, context.newest_id, context.pending)
             recorder.finish(
                 run_id,
@@ -171,14 +188,18 @@ def recorded_run(
             log.info("%s", summary.line())
 
 
-def _summarise(context: CrawlContext, status: str) -> RunSummary:
+def _summarise(context: CrawlContext, status: RunStatus) -> RunSummary:
     stats = context.writer.stats
     errors = context.errors + stats.errors
-    if status == "ok" and (errors or context.quarantine.count or stats.spooled or stats.failed):
-        status = "partial"
+    if status == RunStatus.OK and context.auth_wall is not None:
+        status = RunStatus.AUTH_REQUIRED
+    elif status == RunStatus.OK and (
+        errors or context.quarantine.count or stats.spooled or stats.failed
+    ):
+        status = RunStatus.PARTIAL
     return RunSummary(
         source=context.source.name,
-        status=status,
+        status=str(status),
         items_seen=context.items_seen,
         created=stats.created,
         updated=stats.updated,

@@ -6,7 +6,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
+
+
+class RunStatus(StrEnum):
+    """How a run ended."""
+
+    RUNNING = "running"
+    OK = "ok"
+    # It ran to its end, but some items or pages failed (the errors and the quarantine say).
+    PARTIAL = "partial"
+    FAILED = "failed"
+    # The source answered with its login wall: a credential must be renewed.
+    AUTH_REQUIRED = "auth_required"
 
 
 @dataclass
@@ -24,7 +37,7 @@ class RunSummary:
     """The outcome of one source's run, as printed and as recorded."""
 
     source: str
-    status: str
+    status: str  # a RunStatus
     items_seen: int = 0
     created: int = 0
     updated: int = 0

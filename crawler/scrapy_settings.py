@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from core.settings import Settings
 from crawler.sources import AnySource
+from crawler.spiders.sending import entry_urls
 
 RETRY_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
 
@@ -71,5 +72,4 @@ def download_slots(sources: list[AnySource]) -> dict[str, dict[str, Any]]:
 
 
 def _urls(source: AnySource) -> list[str]:
-    names = ("feed_url", "start_url", "api_url", "url")
-    return [value for name in names if isinstance(value := getattr(source, name, None), str)]
+    return sorted(entry_urls(source))

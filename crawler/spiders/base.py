@@ -1,4 +1,5 @@
-"""What every spider shares: its source's politeness on each request, and the crawl context."""
+"""What every spider shares: its source's politeness, headers and cookies on each request, the
+crawl context, and the end of the crawl at a login wall."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from typing import Any
 
 import scrapy
 from parsel import Selector
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.context import CrawlContext
 from crawler.normalize import decode_body
+from crawler.runs import RunStatus
+from crawler.spiders.sending import Sending
+from crawler.spiders.walls import login_wall
 
 
 class SourceSpider(scrapy.Spider):
@@ -20,6 +25,7 @@ class SourceSpider(scrapy.Spider):
     def __init__(self, context: CrawlContext, **kwargs: Any) -> None:
         super().__init__(name=context.source.name, **kwargs)
         self.context = context
+        self.sending = Sending(context.source)
 
     def request(
         self,
@@ -29,37 +35,58 @@ class SourceSpider(scrapy.Spider):
         meta: dict[str, Any] | None = None,
         errback: Callable[[Failure], Any] | None = None,
         dont_filter: bool = False,
+        page: dict[str, Any] | None = None,
     ) -> scrapy.Request:
-        """A request carrying the source's timeout, retries, robots rule and user agent."""
+        """A request carrying the source's timeout, retries, robots rule, user agent, headers
+        and cookies; the source's entry URL (or a listing's `page`: its page or cursor
+        parameter) goes with the source's method and body."""
         source = self.context.source
-        headers = {"User-Agent": source.user_agent} if source.user_agent else None
         full_meta = {
             "download_timeout": source.timeout_seconds,
             "max_retry_times": source.retries,
             "dont_obey_robotstxt": not source.obey_robots,
             **(meta or {}),
         }
-        return scrapy.Request(
+        return self.sending.build(
             url,
+            page=page,
             callback=callback,
             errback=errback or self.failed,
             meta=full_meta,
-            headers=headers,
             dont_filter=dont_filter,
         )
 
     def failed(self, failure: Failure) -> None:
-        """A request that failed for good (after retries): recorded, and the crawl goes on."""
-        self.context.error(describe_failure(failure))
+        """A request that failed for good (after retries): recorded, and the crawl goes on,
+        unless the reply is a login wall."""
+        response = getattr(failure.value, "response", None)
+        if isinstance(response, Response):
+            self.stop_at_wall(response)
+        if self.context.auth_wall is None:
+            self.context.error(describe_failure(failure))
 
     def guarded(
         self, response: Response, parse: Callable[[Response], Iterator[Any]]
     ) -> Iterator[Any]:
-        """Run `parse`; a page it cannot read is quarantined with the reason, not fatal."""
+        """Run `parse`; a page it cannot read is quarantined with the reason, not fatal. A
+        login wall ends the crawl."""
+        self.stop_at_wall(response)
         try:
             yield from parse(response)
         except Exception as exc:  # any extraction bug or broken page: keep crawling
             self.context.reject(response.url, f"cannot read the page: {type(exc).__name__}: {exc}")
+
+    def stop_at_wall(self, response: Response) -> None:
+        """When the reply is what the source's `auth_failure` describes, keep its body, mark
+        the run `auth_required` and close the spider (`CloseSpider`): no more pages."""
+        rule = self.context.source.auth_failure
+        if self.context.auth_wall is None and rule is not None:
+            reason = login_wall(rule, response)
+            if reason is None:
+                return
+            self.context.login_required(response.url, reason, response.body)
+        if self.context.auth_wall is not None:
+            raise CloseSpider(RunStatus.AUTH_REQUIRED)
 
     @staticmethod
     def text_of(response: Response) -> str:

@@ -1,179 +1,203 @@
-"""Weibo-style JSON timelines and searches, mapped to posts by the source's field paths."""
+"""JSON APIs that list items page by page: microblog timelines and searches, and boards that
+serve JSON. Each item is mapped to a post by the source's field paths (`listing_items`)."""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 from scrapy import Request
 from scrapy.http import Response
-from w3lib.url import add_or_replace_parameter
+from twisted.python.failure import Failure
 
-from core.errors import TimeFormatError
-from crawler.normalize import parse_time
+from core.errors import ItemRejected
 from crawler.pipeline import stable_id
-from crawler.sources import MicroblogSource
+from crawler.source_options import JsonListing
+from crawler.sources import listing_of
 from crawler.spiders.base import SourceSpider
+from crawler.spiders.listing_items import (
+    ItemMapper,
+    dig,
+    is_cut,
+    latest,
+    weibo_markup,
+    without_more_link,
+)
 
-_COUNT = re.compile(r"^\s*([\d.]+)\s*(万|亿|w|W|k|K)?\+?\s*$")
-_SCALE = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1000, "K": 1000}
 
-
-class MicroblogSpider(SourceSpider):
-    """Pages a JSON API by page number or cursor, newest first, until it reaches seen posts."""
-
-    @property
-    def feed(self) -> MicroblogSource:
-        source = self.context.source
-        assert isinstance(source, MicroblogSource)  # the runner picks the spider by the kind
-        return source
+class ListingSpider(SourceSpider):
+    """Pages newest first, by page number or cursor, until it reaches items an earlier run saw
+    that are older than the source's `refresh_hours`; known items younger than that are handed
+    out again, so that their likes, reposts and comments are brought up to date. A text the
+    list cuts short is completed from the `long_text` endpoint before its item is handed out.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # A reposted original may also stand in the timeline itself: hand it out once.
+        self.mapper = ItemMapper(self.context.source, self.listing, self.context.now)
+        # A reposted original may also stand in the list itself: hand it out once.
         self._handed_out: set[str] = set()
 
+    @property
+    def listing(self) -> JsonListing:
+        found = listing_of(self.context.source)
+        assert found is not None  # the runner picks this spider for sources read from JSON
+        return found
+
     async def start(self) -> AsyncIterator[Request]:
-        pagination = self.feed.pagination
-        url = self.feed.api_url
-        if pagination.type == "page":
-            url = add_or_replace_parameter(url, pagination.param, str(pagination.start))
-        yield self.request(url, self.parse, meta={"page": 1, "number": pagination.start})
+        pagination = self.listing.pagination
+        page = {pagination.param: pagination.start} if pagination.type == "page" else None
+        meta = {"page": 1, "number": pagination.start}
+        yield self.request(self.listing.api_url, self.parse, meta=meta, page=page)
 
     def parse(self, response: Response, **_: Any) -> Iterator[Any]:
         yield from self.guarded(response, self._page)
 
     def _page(self, response: Response) -> Iterator[Any]:
+        origin = _origin(response)
         try:
             data = json.loads(self.text_of(response))
         except json.JSONDecodeError as exc:
-            self.context.reject(response.url, f"not JSON: {exc.msg} at position {exc.pos}")
+            self.context.reject(origin, f"not JSON: {exc.msg} at position {exc.pos}")
             return
-        statuses = dig(data, self.feed.items_path)
-        if not isinstance(statuses, list):
-            self.context.reject(response.url, f"no list at {self.feed.items_path!r}")
+        entries = dig(data, self.listing.items_path)
+        if not isinstance(entries, list):
+            self.context.reject(origin, f"no list at {self.listing.items_path!r}")
             return
-        reached_seen = False
-        for entry in statuses:
-            status = dig(entry, self.feed.item_path) if self.feed.item_path else entry
-            if not isinstance(status, dict):
-                self.context.reject(response.url, "a status that is not an object", entry)
+        # Whether the last dated entry is known and out of the refresh window: the list goes
+        # newest first, so the next page holds nothing new. (The last, not the first: a pinned
+        # post stands first whatever its age.)
+        done = False
+        for entry in entries:
+            if not self._wanted(entry):
                 continue
-            item = self._item(status, response.url)
-            parent = dig(status, self.feed.fields.get("reply_to"))
-            if parent is not None and str(parent).strip():
-                item["reply_to"] = stable_id(self.feed.name, parent, None)
-            if self.context.seen_before(
-                _time_or_none(item["published_at"], self.context.now), item["native_id"]
-            ):
-                reached_seen = True
+            try:
+                handed, old = self._entry(entry, origin)
+            except Exception as exc:  # one item that cannot be mapped fails alone
+                self.context.reject_item(origin, _reason(exc), entry)
                 continue
-            original = dig(status, self.feed.fields.get("repost_of"))
-            if isinstance(original, dict):
-                first = self._item(original, response.url)
-                item["is_repost_of"] = stable_id(
-                    self.feed.name, first["native_id"], first.get("url")
-                )
-                yield from self._once(first)
-            yield from self._once(item)
-        following = self._next(response, data, statuses)
-        if following is not None and not reached_seen:
+            done = old
+            yield from handed
+        following = None if done else self._next(response, data, entries)
+        if following is not None:
             yield following
 
-    def _once(self, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        key = item["native_id"]
-        if key is None or key not in self._handed_out:
-            if key is not None:
-                self._handed_out.add(key)
-            yield item
+    def _wanted(self, entry: Any) -> bool:
+        return all(dig(entry, path) == value for path, value in self.listing.item_filter.items())
 
-    def _item(self, status: dict[str, Any], origin: str) -> dict[str, Any]:
-        fields = self.feed.fields
-        native_id = dig(status, fields.get("id"))
-        return {
-            "native_id": str(native_id) if native_id is not None else None,
-            "origin": origin,
-            "kind": "microblog",
-            "url": dig(status, fields.get("url")),
-            "title": "",
-            "text": dig(status, fields.get("text")) or "",
-            "author": _str_or_none(dig(status, fields.get("author"))),
-            "author_verified": _bool_or_none(dig(status, fields.get("author_verified"))),
-            "published_at": dig(status, fields.get("published_at")),
-            "region": _region(dig(status, fields.get("region"))) or self.feed.region,
-            "engagement": {
-                "reposts": count(dig(status, fields.get("reposts"))),
-                "comments": count(dig(status, fields.get("comments"))),
-                "likes": count(dig(status, fields.get("likes"))),
-            },
-        }
+    def _entry(self, entry: Any, origin: str) -> tuple[list[Any], bool]:
+        """What one list entry hands out (items, or requests for their full text), and
+        whether it is a known item older than the refresh window."""
+        path = self.listing.item_path
+        item = dig(entry, path) if path else entry
+        if not isinstance(item, dict):
+            raise ItemRejected(f"no object at {path!r}" if path else "the entry is no object")
+        raw = self.mapper.post(item, entry, origin)
+        if self._old(raw):
+            return [], True
+        handed: list[Any] = []
+        original = self.mapper.value("repost_of", item, entry)
+        if isinstance(original, dict):
+            try:
+                first = self.mapper.post(original, None, origin)
+                raw["is_repost_of"] = stable_id(
+                    self.mapper.link_source("repost_of"), first["native_id"], first.get("url")
+                )
+            except Exception as exc:  # the repost stands without its link
+                self.context.reject_item(origin, f"repost_of: {_reason(exc)}", original)
+            else:
+                handed += self._once(first, original, None)
+        handed += self._once(raw, item, entry)
+        return handed, False
 
-    def _next(self, response: Response, data: Any, statuses: list[Any]) -> Request | None:
-        pagination = self.feed.pagination
+    def _old(self, raw: dict[str, Any]) -> bool:
+        """Known from an earlier run, and older than the refresh window."""
+        newest = latest(raw["published_at"], raw.get("published_precision"))
+        if not self.context.seen_before(newest, raw["native_id"]):
+            return False
+        window = timedelta(hours=self.listing.refresh_hours)
+        return window <= timedelta(0) or newest < self.context.now - window
+
+    def _once(self, raw: dict[str, Any], item: dict[str, Any], card: Any) -> list[Any]:
+        key = raw["native_id"]
+        if key is not None and key in self._handed_out:
+            return []
+        if key is not None:
+            self._handed_out.add(key)
+        url = self.mapper.long_text_url(item, card)
+        if url is None:
+            return [_marked(raw)]
+        follow = self.request(
+            url, self.parse_long_text, meta={"item": raw}, errback=self.long_text_failed
+        )
+        return [follow]
+
+    def parse_long_text(self, response: Response) -> Iterator[dict[str, Any]]:
+        """The full text from the detail reply; without one, the list's text, marked cut."""
+        self.stop_at_wall(response)
+        raw = dict(response.meta["item"])
+        rule = self.listing.long_text
+        assert rule is not None  # only followed when configured
+        try:
+            full = dig(json.loads(self.text_of(response)), rule.text_path)
+        except ValueError:
+            full = None
+        if isinstance(full, str) and full.strip():
+            raw["text"] = weibo_markup(full)
+        else:
+            self.context.error(f"{response.url}: no text at {rule.text_path!r}; kept the list's")
+            raw["text_truncated"] = True
+        yield _marked(raw)
+
+    def long_text_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+        """The detail cannot be had: the item keeps the list's text, marked cut."""
+        self.failed(failure)
+        request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy
+        raw = dict(request.meta["item"])
+        raw["text_truncated"] = True
+        yield _marked(raw)
+
+    def _next(self, response: Response, data: Any, entries: list[Any]) -> Request | None:
+        pagination = self.listing.pagination
         page = response.meta.get("page", 1)
-        if not statuses:
+        if not entries:
             return None
         if pagination.has_more_path and not dig(data, pagination.has_more_path):
             return None
-        if page >= self.feed.max_pages:
-            self.context.error(f"{response.url}: stopped after {page} pages (max_pages)")
+        if page >= self.context.source.max_pages:
+            self.context.error(f"{_origin(response)}: stopped after {page} pages (max_pages)")
             return None
+        value: Any
         if pagination.type == "page":
             number = response.meta.get("number", pagination.start) + 1
-            value = str(number)
+            value = number
         else:
             cursor = dig(data, pagination.next_cursor_path)
             if cursor in (None, "", 0, "0"):
                 return None
-            number, value = 0, str(cursor)
-        url = add_or_replace_parameter(response.url, pagination.param, value)
-        return self.request(url, self.parse, meta={"page": page + 1, "number": number})
+            number, value = 0, cursor
+        meta = {"page": page + 1, "number": number}
+        url = response.request.url if response.request is not None else response.url
+        return self.request(url, self.parse, meta=meta, page={pagination.param: value})
 
 
-def dig(data: Any, path: str | None) -> Any:
-    """The value at a dotted path (``data.statuses``, ``user.screen_name``), or None."""
-    if not path:
-        return None
-    for part in path.split("."):
-        if isinstance(data, dict):
-            data = data.get(part)
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            return None
-    return data
+def _marked(raw: dict[str, Any]) -> dict[str, Any]:
+    """The item with its text's "全文" link dropped and `text_truncated` set when cut."""
+    if is_cut(raw["text"]):
+        raw["text"] = without_more_link(raw["text"])
+        raw["text_truncated"] = True
+    return raw
 
 
-def count(value: Any) -> int:
-    """Engagement counts as sites show them: 12, "12", "1.2万", "3k+", "" (none)."""
-    if isinstance(value, bool) or value is None:
-        return 0
-    if isinstance(value, int | float):
-        return max(int(value), 0)
-    match = _COUNT.match(str(value))
-    if not match:
-        return 0
-    return int(float(match.group(1)) * _SCALE.get(match.group(2) or "", 1))
+def _origin(response: Response) -> str:
+    """The URL, and for a POST the page it asked for (its body says which)."""
+    request = response.request
+    if request is None or request.method == "GET" or not request.body:
+        return response.url
+    return f"{response.url} (POST {request.body.decode('utf-8', 'replace')[:200]})"
 
 
-def _time_or_none(value: Any, now: Any) -> Any:
-    try:
-        return parse_time(value, now=now) if value is not None else None
-    except TimeFormatError:
-        return None  # the pipeline rejects the item with the reason
-
-
-def _region(value: Any) -> str | None:
-    """Weibo labels the poster's location "发布于 青山区"; the region is what follows."""
-    text = _str_or_none(value)
-    return text.removeprefix("发布于").strip() or None if text else None
-
-
-def _str_or_none(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
-
-
-def _bool_or_none(value: Any) -> bool | None:
-    return bool(value) if value is not None else None
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ItemRejected) else f"{type(exc).__name__}: {exc}"

@@ -25,11 +25,13 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from scrapy import Request, Spider
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -38,7 +40,8 @@ from twisted.python.failure import Failure
 
 from core.settings import Settings, load_settings
 from crawler.context import CrawlContext
-from crawler.runner import SPIDERS, import_rows, pick_sources, recorded_run
+from crawler.runner import import_rows, pick_sources, recorded_run
+from crawler.runner import spider_for as spider_path
 from crawler.runs import RunSummary, SourceMarks
 from crawler.scrapy_settings import scrapy_settings
 from crawler.sources import AnySource
@@ -105,16 +108,26 @@ class Pages:
         if handler is None:
             status, body, headers = 404, b"not found", {"Content-Type": "text/plain"}
         else:
-            reply = handler(dict(parse_qsl(parts.query)))
+            reply = handler({**dict(parse_qsl(parts.query)), **body_fields(request)})
             status, body = reply.status, reply.encoded()
             headers = {"Content-Type": reply.content_type, **reply.headers}
         cls = responsetypes.from_args(headers=Headers(headers), url=request.url, body=body)
         return cls(url=request.url, status=status, headers=headers, body=body, request=request)
 
 
+def body_fields(request: Request) -> dict[str, str]:
+    """A POST's form fields or JSON members, as the fixture sites' handlers read them."""
+    if request.method != "POST" or not request.body:
+        return {}
+    text = request.body.decode("utf-8")
+    if (request.headers.get(b"Content-Type") or b"").startswith(b"application/json"):
+        return {key: str(value) for key, value in json.loads(text).items()}
+    return dict(parse_qsl(text))
+
+
 def spider_for(context: CrawlContext) -> Spider:
     """The source kind's spider, bound to the run's context as `crawler.runner` binds it."""
-    spider: Spider = load_object(SPIDERS[context.source.kind])(context=context)
+    spider: Spider = load_object(spider_path(context.source))(context=context)
     return spider
 
 
@@ -167,11 +180,14 @@ class Walk:
             request = queue.popleft()
             self.fetched.append(request.url)
             response = self.pages.response(request)
-            if 200 <= response.status < 300:
-                outcome = request.callback(response, **request.cb_kwargs)  # type: ignore[misc]
-            else:
-                outcome = request.errback(http_error(request, response))  # type: ignore[misc]
-            items, requests = results(outcome)
+            try:
+                if 200 <= response.status < 300:
+                    outcome = request.callback(response, **request.cb_kwargs)  # type: ignore[misc]
+                else:
+                    outcome = request.errback(http_error(request, response))  # type: ignore[misc]
+                items, requests = results(outcome)
+            except CloseSpider:
+                break  # as the engine closes the spider: nothing more is fetched
             queue.extend(requests)
             for item in items:
                 self.items.append(item)
@@ -193,23 +209,30 @@ class Bench:
         self.pages = Pages()
 
     @contextmanager
-    def run(self, block: dict[str, Any] | AnySource) -> Iterator[CrawlContext]:
-        """One recorded run of a source, as `yuqing crawl` runs it (without the analyzer)."""
+    def run(
+        self, block: dict[str, Any] | AnySource, *, now: datetime | None = None
+    ) -> Iterator[CrawlContext]:
+        """One recorded run of a source, as `yuqing crawl` runs it (without the analyzer);
+        `now` freezes the run's clock (relative times, the refresh window)."""
         config = source(block) if isinstance(block, dict) else block
         with recorded_run(self.settings, self.store, config, self.recorder, None) as context:
+            if now is not None:
+                context.now = now
             yield context
 
-    def walk(self, block: dict[str, Any]) -> tuple[RunSummary, Walk]:
+    def walk(
+        self, block: dict[str, Any], *, now: datetime | None = None
+    ) -> tuple[RunSummary, Walk]:
         """A recorded run of an offline source (`blocks.OFFLINE`) on `Walk`."""
-        with self.run(block) as context:
+        with self.run(block, now=now) as context:
             walk = Walk(spider_for(context), self.pages).run()
         assert context.summary is not None
         return context.summary, walk
 
-    def crawl(self, *blocks: dict[str, Any]) -> dict[str, RunSummary]:
+    def crawl(self, *blocks: dict[str, Any], now: datetime | None = None) -> dict[str, RunSummary]:
         """Recorded runs of served sources, together on Scrapy's real engine."""
         with ExitStack() as stack:
-            contexts = [stack.enter_context(self.run(block)) for block in blocks]
+            contexts = [stack.enter_context(self.run(block, now=now)) for block in blocks]
             run_engine(self.settings, contexts)
         return {c.source.name: c.summary for c in contexts if c.summary is not None}
 
@@ -256,7 +279,7 @@ def run_engine(
         runner = AsyncCrawlerRunner(options)
         tasks = []
         for context in contexts:
-            crawler = runner.create_crawler(load_object(SPIDERS[context.source.kind]))
+            crawler = runner.create_crawler(load_object(spider_path(context.source)))
             if on_item is not None:
                 crawler.signals.connect(
                     lambda *_, name=context.source.name, **__: on_item(name),

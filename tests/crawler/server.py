@@ -10,6 +10,7 @@ differently on each call (429 first, then 200).
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import threading
 import time
@@ -31,6 +32,17 @@ class Reply:
 
 
 Handler = Callable[[dict[str, str]], Reply]
+
+
+@dataclass
+class Received:
+    """A request as the fixture server received it (a POST's form or JSON fields reach the
+    handler with the query's)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
 
 
 def _collect(table: str) -> dict[str, Handler]:
@@ -60,16 +72,30 @@ class FixtureServer:
         self.hits: dict[str, int] = {}
         # When each path was asked for (time.monotonic()), to see a retry wait.
         self.times: dict[str, list[float]] = {}
-        hits, times = self.hits, self.times
+        # Every request as it arrived: method, path with query, headers and body.
+        self.received: list[Received] = []
+        hits, times, received = self.hits, self.times, self.received
 
         class RequestHandler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                self._answer(b"")
+
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                self._answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def _answer(self, body: bytes) -> None:
                 parts = urlsplit(self.path)
                 hits[parts.path] = hits.get(parts.path, 0) + 1
                 times.setdefault(parts.path, []).append(time.monotonic())
+                received.append(Received(self.command, self.path, dict(self.headers), body))
                 handler = routes.get(parts.path)
+                fields = dict(parse_qsl(parts.query))
+                if body and self.headers.get("Content-Type", "").startswith("application/json"):
+                    fields.update({k: str(v) for k, v in json.loads(body).items()})
+                elif body:
+                    fields.update(parse_qsl(body.decode("utf-8")))
                 reply = (
-                    handler(dict(parse_qsl(parts.query)))
+                    handler(fields)
                     if handler
                     else Reply("not found", status=404, content_type="text/plain")
                 )

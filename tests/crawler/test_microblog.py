@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.spiders.microblog import count
+from crawler.spiders.listing_items import count
 from tests.crawler.blocks import OFFLINE, broken, search, timeline
 from tests.crawler.harness import Bench, results, spider_for
 from tests.crawler.server import FixtureServer
@@ -25,6 +25,7 @@ def test_a_timeline_page_gives_statuses_with_engagement_reposts_once_and_the_cur
     assert ids == ["4000", *(str(5000 + n) for n in range(TOTAL, TOTAL - 10, -1))]
     newest = items[1]
     assert {k: v for k, v in newest.items() if k not in ("published_at", "text")} == {
+        "published_precision": "minute",
         "native_id": "5025",
         "origin": block["api_url"],
         "kind": "microblog",
@@ -36,7 +37,7 @@ def test_a_timeline_page_gives_statuses_with_engagement_reposts_once_and_the_cur
         "engagement": {"reposts": 25, "comments": 50, "likes": 75},
         "is_repost_of": "weibo:4000",
     }
-    assert newest["published_at"] == "刚刚"  # the API's own words; the pipeline reads them
+    assert newest["published_at"] == context.now  # "刚刚": just now, to the minute
     by_id = {item["native_id"]: item for item in items}
     assert by_id["5020"]["engagement"]["comments"] == 12_000  # "1.2万"
     assert by_id["5020"]["is_repost_of"] == "weibo:4000"
