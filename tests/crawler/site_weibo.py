@@ -123,6 +123,10 @@ def redirected(query: dict[str, str]) -> Reply:
     return Reply("", 302, "text/html", {"Location": "/weibo/passport/signin?entry=mweibo"})
 
 
+def forbidden(query: dict[str, str]) -> Reply:
+    return Reply("需要登录", 403, "text/plain; charset=utf-8")
+
+
 def board(query: dict[str, str]) -> Reply:
     """The real 领导留言板 list page for the first request (no lastItem), then an empty one."""
     if query.get("lastItem"):
@@ -136,6 +140,7 @@ PAGES: dict[str, Handler] = {
     "/weibo/broken/getIndex": broken,
     "/weibo/walled/getIndex": walled,
     "/weibo/redirected/getIndex": redirected,
+    "/weibo/forbidden/getIndex": forbidden,
     "/weibo/passport/signin": lambda q: Reply("<html><body>登录 - 新浪微博</body></html>"),
     "/liuyan/v1/threads/list/df": board,
 }

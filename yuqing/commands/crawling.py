@@ -47,8 +47,9 @@ def crawl(
         if summary.quarantined:
             where = _quarantine_file(settings, summary.source)
             typer.echo(f"  {summary.quarantined} rejected items, reasons in {where}", err=True)
-    # Exit status 1 when a source failed or any item did: a script or the scheduler sees it.
-    if any(s.status == "failed" or s.failed or s.quarantined for s in summaries):
+    # Exit status 1 when a source failed, met its login wall, or any item failed: a script or
+    # the scheduler sees it.
+    if any(s.status in ("failed", "auth_required") or s.failed or s.quarantined for s in summaries):
         raise typer.Exit(1)
 
 
