@@ -23,6 +23,8 @@ _SCALE = {"千": 1_000, "k": 1_000, "K": 1_000, "万": 10_000, "w": 10_000, "W":
           "亿": 100_000_000}  # fmt: skip
 _YES = frozenset({"1", "true", "yes", "y", "是", "已认证", "认证", "v"})
 _NO = frozenset({"0", "false", "no", "n", "否", "未认证", "无"})
+# What exports write in the reply column of an unanswered item (Fuzhou 12345 writes 无).
+_NO_REPLY = frozenset({"无", "暂无", "暂无回复", "暂无答复", "未回复", "未答复", "-", "—", "/"})
 
 
 def item(values: dict[str, Any], mapping: ExportMapping, origin: str, where: str) -> Row:
@@ -69,7 +71,7 @@ def item(values: dict[str, Any], mapping: ExportMapping, origin: str, where: str
     for field, post_field in (("repost_of", "is_repost_of"), ("reply_to", "reply_to")):
         if values.get(field) is not None:
             raw[post_field] = stable_id(mapping.links[field], _text(values[field]), None)
-    if values.get("reply") is not None:
+    if values.get("reply") is not None and _text(values["reply"]) not in _NO_REPLY:
         raw["reply"] = {
             "text": _text(values["reply"]),
             "department": _reply_department(values, raw, mapping),

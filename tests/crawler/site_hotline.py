@@ -1,4 +1,5 @@
-"""Fixture 12345 work-order exports: good orders, broken rows, and the routes that serve them."""
+"""Fixture exports: 12345 work orders (good orders, broken rows), a board's message export, the
+real Fuzhou 12345 workbook, and the routes that serve them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from core.timezone import SHANGHAI
 from tests.crawler.server import Handler, Reply
@@ -151,9 +153,44 @@ def when(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
 
 
+# A city board's message export (留言导出), written as a user would see it: day-first dates,
+# a reply time in the board's own words, counts as the board shows them, and a follow-up
+# message naming the message it follows (追问编号). B1004 and B1005 carry times no format reads.
+BOARD_EXPORT = """\
+留言编号,留言用户,留言主题,留言详情,留言时间,所属区域,留言分类,答复意见,答复单位,答复时间,点赞数,追问编号
+B1001,张三,幸福路停水,幸福路小区停水三天无人处理。,31/12/2016 09:30,临江区,城乡建设,已协调水务集团抢修。,市水务局,2017年01月03日 10时,"1,234",
+B1002,李四,夜间施工扰民,工地凌晨仍在施工。,05/01/2017 23:05,滨湖区,环境保护,,,,12,
+B1003,张三,停水仍未解决,追问：停水仍未解决。,06/01/2017,临江区,城乡建设,暂无回复,,,1.2万,B1001
+B1004,王五,日期错误,内容。,2017-13-45,临江区,城乡建设,,,,0,
+B1005,赵六,答复时间错误,内容。,07/01/2017 08:00,临江区,城乡建设,已处理。,市住建局,上周三,0,
+"""  # noqa: E501 - a CSV reads best a row a line
+BOARD_COLUMNS = {
+    "id": "留言编号",
+    "author": "留言用户",
+    "title": "留言主题",
+    "text": "留言详情",
+    "published_at": "留言时间",
+    "region": "所属区域",
+    "category": "留言分类",
+    "reply": "答复意见",
+    "reply_department": "答复单位",
+    "replied_at": {"at": "答复时间", "time_formats": ["%Y年%m月%d日 %H时"]},
+    "likes": "点赞数",
+    "reply_to": "追问编号",
+}
+
+# The real Fuzhou 12345 workbook (tests/fixtures/real/SOURCE.md): 56 rows on Sheet1, dates as
+# month/day/year text.
+REAL_WORKBOOK = (
+    Path(__file__).parents[1] / "fixtures" / "real" / "exports" / "fz12345_suqiu_mdy.xlsx"
+)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 PAGES: dict[str, Handler] = {
     "/hotline/export.csv": lambda query: Reply(csv_export()[0], content_type="text/csv"),
     "/hotline/empty.csv": lambda query: Reply(b"", content_type="text/csv"),
+    "/exports/board.csv": lambda query: Reply(BOARD_EXPORT, content_type="text/csv"),
+    "/exports/fz12345.xlsx": lambda query: Reply(REAL_WORKBOOK.read_bytes(), content_type=XLSX),
 }
 # Served as they are.
 ROUTES: dict[str, Handler] = PAGES
