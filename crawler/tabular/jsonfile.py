@@ -106,8 +106,12 @@ def _array(data: Any, name: str) -> list[Any]:
     )
 
 
-def _record_lists(data: dict[str, Any]) -> list[list[Any]]:
-    """Lists of objects among the values, for APIs that answer {"code": 0, "data": [...]}."""
+def _record_lists(data: dict[str, Any], depth: int = 2) -> list[list[Any]]:
+    """Lists of objects among the values, for APIs that answer {"code": 0, "data": [...]}, or
+    one object further down ({"resultData": {"data": [...]}, "result": {...}}, people.com.cn)."""
+    found = [v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+    if found or depth <= 1:
+        return found
     return [
-        v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict)
-    ]  # fmt: skip
+        inner for v in data.values() if isinstance(v, dict) for inner in _record_lists(v, depth - 1)
+    ]

@@ -20,7 +20,7 @@ from store.models import Post, Reply
 from tests.crawler.blocks import BOARD_SELECTORS, OFFLINE, source
 from tests.crawler.harness import Bench
 from tests.crawler.server import FixtureServer
-from tests.crawler.site_hotline import BOARD_COLUMNS, BOARD_EXPORT
+from tests.crawler.site_hotline import BOARD_COLUMNS, BOARD_EXPORT, REAL_WORKBOOK
 
 BOARD = "city-board"
 IDS = [f"{BOARD}:B100{n}" for n in (1, 2, 3)]
@@ -209,3 +209,35 @@ def test_a_board_export_read_without_its_author_column_needs_no_key(tmp_path: Pa
         "e.csv:4",
     ]
     assert {raw["author"] for _, raw, _ in rows if raw is not None} == {None}
+
+
+LIUYAN = REAL_WORKBOOK.parents[1] / "boards" / "liuyan_threads_list_df_page1.json"
+
+
+def test_a_real_board_reply_saved_as_json_imports_as_a_board_export(bench: Bench) -> None:
+    """people.com.cn's 领导留言板 list (tests/fixtures/real/SOURCE.md), saved as a file: the
+    records sit two objects down, times are Unix seconds, and the board masks nicknames."""
+    columns = {
+        "id": "tid",
+        "title": "subject",
+        "text": "content",
+        "author": "nickName",
+        "published_at": "dateline",
+        "category": "typeName",
+        "status": "stateInfo",
+        "assigned_department": "forumName",
+    }
+    bench.sources({"name": "liuyan", "kind": "board", "export": {"columns": columns}})
+    summary = bench.import_file(LIUYAN, "liuyan")
+    assert summary.line().startswith("liuyan: 4 items, 4 new, 0 updated, 0 unchanged, 0 failed")
+    posts = bench.store.get_many([f"liuyan:{n}" for n in (9356769, 9289353, 9111243, 8659929)])
+    first = posts["liuyan:9356769"]
+    assert (first.kind, first.title) == ("board", "福清党校旁，融创保利工地深夜施工噪音扰民！")
+    assert first.published_at == datetime(2021, 3, 2, 21, 41, 26, tzinfo=SHANGHAI)
+    assert first.published_precision == "second"
+    assert (first.category, first.status) == ("投诉", "待回复")
+    assert first.assigned_department == "福清市委书记"
+    key = bench.settings.secret_key.get_secret_value().encode()
+    masked = hmac.new(key, b"liuyan\0W***", hashlib.sha256).hexdigest()[:10]
+    assert first.author == posts["liuyan:9111243"].author == "用户" + masked
+    assert posts["liuyan:9289353"].author not in (first.author, None)
