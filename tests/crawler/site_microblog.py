@@ -80,7 +80,26 @@ def search(query: dict[str, str]) -> Reply:
     return Reply(json.dumps(data, ensure_ascii=False), content_type="application/json")
 
 
+def board_api(query: dict[str, str]) -> Reply:
+    """A made-up JSON board: one answered message, one waiting."""
+    messages = [
+        {
+            "msgId": "M-1001", "subject": "幸福路小区停水三天", "body": "<p>何时恢复供水？</p>",
+            "user": "居民甲", "district": "临江区", "type": "城建", "postedAt": "03/18/2025 09:30",
+            "answer": {"content": "已于当日恢复。", "dept": "市水务集团", "at": "2025-03-19 10:00"},
+        },
+        {
+            "msgId": "M-1002", "subject": "路灯不亮", "body": "滨湖路路灯坏了",
+            "user": "居民乙", "district": "滨湖区", "type": "市政", "postedAt": "03/17/2025 20:15",
+            "answer": None,
+        },
+    ]  # fmt: skip
+    data = {"code": 0, "list": messages, "more": False}
+    return Reply(json.dumps(data, ensure_ascii=False), content_type="application/json")
+
+
 PAGES: dict[str, Handler] = {
+    "/mb/board-api": board_api,
     "/mb/timeline": timeline,
     "/mb/search": search,
     "/mb/broken": lambda q: Reply("{not json", content_type="application/json"),
