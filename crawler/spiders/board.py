@@ -12,7 +12,7 @@ from scrapy.http import Response
 
 from core.errors import TimeFormatError
 from crawler.normalize import parse_time
-from crawler.sources import BoardSource
+from crawler.sources import BoardSelectors, BoardSource
 from crawler.spiders.base import SourceSpider, select, select_all
 
 
@@ -25,8 +25,16 @@ class BoardSpider(SourceSpider):
         assert isinstance(source, BoardSource)  # the runner picks the spider by the kind
         return source
 
+    @property
+    def selectors(self) -> BoardSelectors:
+        selectors = self.selectors
+        assert selectors is not None  # the runner gives HTML boards, which have them, here
+        return selectors
+
     async def start(self) -> AsyncIterator[Request]:
-        yield self.request(self.board.start_url, self.parse_list, meta={"page": 1})
+        start_url = self.board.start_url
+        assert start_url is not None  # HTML boards have both start_url and selectors
+        yield self.request(start_url, self.parse_list, meta={"page": 1})
         # Messages still waiting for their reply are read again: the reply may be there now.
         for native_id, url in self.context.pending.items():
             yield self.request(url, self.parse_detail, meta={"native_id": native_id})
@@ -38,7 +46,7 @@ class BoardSpider(SourceSpider):
         yield from self.guarded(response, self._detail)
 
     def _list(self, response: Response) -> Iterator[Request]:
-        page, selectors = self.page(response), self.board.selectors
+        page, selectors = self.page(response), self.selectors
         reached_seen = False
         for node in select_all(page, selectors.item):
             link = select(node, selectors.detail_link)
@@ -58,7 +66,7 @@ class BoardSpider(SourceSpider):
         yield self.request(response.urljoin(following), self.parse_list, meta={"page": number + 1})
 
     def _list_time(self, node: Selector) -> Any:
-        text = select(node, self.board.selectors.list_date)
+        text = select(node, self.selectors.list_date)
         if not text:
             return None
         try:
@@ -67,7 +75,7 @@ class BoardSpider(SourceSpider):
             return None  # the detail page's own time decides; the pipeline checks it
 
     def _detail(self, response: Response) -> Iterator[dict[str, Any]]:
-        page, selectors = self.page(response), self.board.selectors
+        page, selectors = self.page(response), self.selectors
         title, body = select(page, selectors.title), select(page, selectors.body)
         if not title and not body:
             self.context.reject(
@@ -96,6 +104,6 @@ class BoardSpider(SourceSpider):
         yield item
 
     def _native_id(self, url: str) -> str | None:
-        pattern = self.board.selectors.id_from_url
+        pattern = self.selectors.id_from_url
         match = re.search(pattern, url) if pattern else None
         return match.group(1) if match else None

@@ -83,7 +83,7 @@ def report(
     ],
     out: Annotated[
         Path | None,
-        typer.Option(help="Directory to write to [default: reports.out_dir, by default DATA_DIR/reports]."),
+        typer.Option(help="Directory to write to [default: reports.out_dir, DATA_DIR/reports]."),
     ] = None,
     day: Annotated[
         datetime | None,
