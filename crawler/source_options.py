@@ -21,8 +21,11 @@ class Options(BaseModel):
 
 
 class RequestOptions(Options):
-    """How the first request of a crawl is sent (the list, feed or API URL). Secrets are never
-    written in the file: `headers_from_env` and `cookies_from_env` name environment variables."""
+    """How a source's requests are sent. Method and body go with the entry request (the feed,
+    list, API or export URL) and a listing's further pages; headers and cookies with every
+    request to the entry URL's host (detail pages need the login cookie too). Secrets are
+    never written in the file: `headers_from_env` and `cookies_from_env` name environment
+    variables."""
 
     method: Literal["GET", "POST"] = Field(default="GET", description="HTTP method.")
     headers: dict[str, str] = Field(

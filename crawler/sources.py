@@ -69,8 +69,8 @@ class SourceBase(BaseModel):
     )
     request: RequestOptions = Field(
         default_factory=RequestOptions,
-        description="Method, headers, cookies (from environment variables) and body of the"
-        " first request.",
+        description="Method and body of the entry request; headers and cookies (from"
+        " environment variables) for every request to its host.",
     )
     auth_failure: AuthFailure | None = Field(
         default=None, description="What a login wall looks like; the run is auth_required."
