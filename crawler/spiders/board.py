@@ -27,7 +27,7 @@ class BoardSpider(SourceSpider):
 
     @property
     def selectors(self) -> BoardSelectors:
-        selectors = self.selectors
+        selectors = self.board.selectors
         assert selectors is not None  # the runner gives HTML boards, which have them, here
         return selectors
 
