@@ -154,8 +154,10 @@ class Mapped(TimeOptions):
 FieldMap = dict[str, str | Mapped]
 
 
-def check_field_map(value: FieldMap, what: str) -> FieldMap:
-    """An unknown field is an error that names it and the known ones."""
+def check_field_map(value: FieldMap, what: str, identity: tuple[str, str, str]) -> FieldMap:
+    """An unknown field is an error that names it and the known ones; a mapping must give each
+    item its identity (one of two fields, `identity`'s third part says why), a text or title,
+    and a publication time."""
     unknown = sorted(set(value) - set(MAPPABLE_FIELDS))
     if unknown:
         raise ValueError(
@@ -168,6 +170,15 @@ def check_field_map(value: FieldMap, what: str) -> FieldMap:
                 raise ValueError(f"{what} {name!r}: time_formats apply only to time fields")
             if spec.source is not None and name not in LINK_FIELDS:
                 raise ValueError(f"{what} {name!r}: source applies only to repost_of, reply_to")
+    first, second, why = identity
+    needed = [
+        (first in value or second in value, f"{first} or {second} ({why})"),
+        ("text" in value or "title" in value, "text or title"),
+        ("published_at" in value, "published_at"),
+    ]
+    missing = [need for present, need in needed if not present]
+    if missing:
+        raise ValueError(f"{what} must map {'; '.join(missing)}")
     return value
 
 
@@ -242,14 +253,9 @@ class JsonListing(Options):
     @field_validator("fields")
     @classmethod
     def _known_fields(cls, value: FieldMap) -> FieldMap:
-        check_field_map(value, "fields")
-        if "id" not in value and "url" not in value:
-            raise ValueError("fields must map id (or url) so that a re-crawl finds the item")
-        if "text" not in value and "title" not in value:
-            raise ValueError("fields must map text or title")
-        if "published_at" not in value:
-            raise ValueError("fields must map published_at")
-        return value
+        return check_field_map(
+            value, "fields", identity=("id", "url", "so that a re-crawl finds the item")
+        )
 
 
 class TableExport(Options):
@@ -271,11 +277,4 @@ class TableExport(Options):
     @field_validator("columns")
     @classmethod
     def _known_columns(cls, value: FieldMap) -> FieldMap:
-        check_field_map(value, "columns")
-        if "id" not in value and "case_no" not in value:
-            raise ValueError("columns must map id or case_no (each row's own number)")
-        if "text" not in value and "title" not in value:
-            raise ValueError("columns must map text or title")
-        if "published_at" not in value:
-            raise ValueError("columns must map published_at")
-        return value
+        return check_field_map(value, "columns", identity=("id", "case_no", "each row's number"))

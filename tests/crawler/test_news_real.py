@@ -48,17 +48,16 @@ def test_real_rss_and_atom_feeds_are_read_field_by_field(
     assert topic.published_precision == "second"
 
 
+def paged(url: str, **extra: object) -> dict[str, object]:
+    """The paged article's feed, its pages followed by their 下一页 link."""
+    feed = f"/real/paged/feed.xml?base={url}"
+    return news(url, "paged", feed, next_page="div.zdfy a.next::attr(href)", **extra)
+
+
 def test_an_article_in_pages_is_joined_and_the_page_s_exact_time_beats_the_feed_s_date(
     bench: Bench, fixture_server: FixtureServer
 ) -> None:
-    url = fixture_server.url
-    block = news(
-        url,
-        "paged",
-        f"/real/paged/feed.xml?base={url}",
-        next_page="div.zdfy a.next::attr(href)",
-    )
-    summary = bench.crawl(block)["paged"]
+    summary = bench.crawl(paged(fixture_server.url))["paged"]
     assert summary.status == "ok", summary.errors
     (post,) = bench.store.search(limit=5).hits
     article = post.post
@@ -74,14 +73,7 @@ def test_an_article_in_pages_is_joined_and_the_page_s_exact_time_beats_the_feed_
 
 def test_an_article_s_pages_are_bounded(bench: Bench, fixture_server: FixtureServer) -> None:
     url = fixture_server.url
-    block = news(
-        url,
-        "paged",
-        f"/real/paged/feed.xml?base={url}",
-        next_page="div.zdfy a.next::attr(href)",
-        max_article_pages=2,
-    )
-    summary = bench.crawl(block)["paged"]
+    summary = bench.crawl(paged(url, max_article_pages=2))["paged"]
     assert summary.errors == [
         f"{url}/real/paged/article.html: stopped after 2 pages (max_article_pages)"
     ]
