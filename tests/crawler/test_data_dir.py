@@ -76,8 +76,8 @@ def test_a_rerun_over_the_same_bad_rows_does_not_grow_the_quarantine(product: Pr
     quarantine = product.root / "quarantine" / "hotline.jsonl"
 
     for _ in range(3):
-        result = product.yuqing("import", str(export), "--source", "hotline")
-        assert result.returncode == 0, result.stderr
+        result = product.invoke("import", str(export), "--source", "hotline")
+        assert result.exit_code == 0, result.output
         # Each run still says what it rejected.
         assert f"{len(expected)} rejected rows, reasons in {quarantine}" in result.stderr
 
