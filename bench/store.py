@@ -20,103 +20,16 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.timezone import SHANGHAI
+from store_data import QUERIES, make_posts  # noqa: E402
+
 from store.base import PostStore  # noqa: E402
 from store.models import PostFilter, SortOrder  # noqa: E402
 from store.textindex import index_stream  # noqa: E402
-
-SUBJECTS = [
-    "停水",
-    "拆迁补偿",
-    "施工噪音",
-    "学校划片",
-    "公交线路",
-    "燃气泄漏",
-    "道路积水",
-    "医保报销",
-    "物业纠纷",
-    "垃圾清运",
-    "违章停车",
-    "菜价上涨",
-    "供暖不足",
-    "电梯故障",
-]
-PLACES = [
-    "幸福路",
-    "人民大道",
-    "黄河南路",
-    "洪泽湖路",
-    "发展大道",
-    "西湖路",
-    "青海湖路",
-    "宿城区",
-    "宿豫区",
-    "沭阳县",
-    "泗阳县",
-    "泗洪县",
-    "经开区",
-    "湖滨新区",
-]
-PHRASES = [
-    "情况严重",
-    "多次反映无人处理",
-    "希望有关部门尽快解决",
-    "居民生活受到影响",
-    "已经持续一周",
-    "请领导关注",
-    "影响孩子上学",
-    "老人出行不便",
-    "存在安全隐患",
-    "感谢工作人员及时处理",
-    "效率明显提高",
-    "给个说法",
-    "要求公开处理结果",
-]
-QUERIES = [
-    '"拆迁补偿"',
-    "停水",
-    "施工噪音 NOT 夜间",
-    "医保 OR 公交",
-    "(燃气 OR 电梯) 安全隐患",
-    "幸福路 停水",
-    '"多次反映无人处理"',
-    "垃圾",
-    "物业 -电梯",
-    "宿城区 积水",
-]
-
-
-def make_posts(n: int, seed: int = 7) -> list[dict]:
-    rng = random.Random(seed)
-    start = datetime(2025, 1, 1, tzinfo=SHANGHAI)
-    sources = ["weibo", "board", "12345", "news"]
-    kinds = {"weibo": "microblog", "board": "board", "12345": "hotline", "news": "news"}
-    posts = []
-    for i in range(n):
-        subject, place = rng.choice(SUBJECTS), rng.choice(PLACES)
-        text = (
-            "，".join([f"{place}{subject}"] + rng.sample(PHRASES, rng.randint(2, 5))) + f"。编号{i}"
-        )
-        source = sources[i % 4]
-        posts.append(
-            {
-                "id": f"bench:{i}",
-                "source": source,
-                "kind": kinds[source],
-                "title": f"{place}{subject}问题",
-                "text": text,
-                "published_at": start + timedelta(seconds=i * 60 + rng.randrange(60)),
-                "region": place if place.endswith(("区", "县")) else None,
-                "sentiment": round(rng.random(), 4),
-                "keywords": [subject, place],
-            }
-        )
-    return posts
 
 
 def median_and_p95(samples: list[float]) -> tuple[float, float]:
@@ -124,7 +37,7 @@ def median_and_p95(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
 
 
-def timed_upsert(store: PostStore, posts: list[dict], batch: int) -> float:
+def timed_upsert(store: PostStore, posts: list[dict[str, Any]], batch: int) -> float:
     started = time.perf_counter()
     for i in range(0, len(posts), batch):
         result = store.upsert(posts[i : i + batch])
@@ -157,7 +70,7 @@ def store_query(store: PostStore) -> Callable[[str, int], object]:
     return run
 
 
-def bench_sqlite(posts: list[dict], queries: int, batch: int) -> None:
+def bench_sqlite(posts: list[dict[str, Any]], queries: int, batch: int) -> None:
     import sqlite3
 
     from store.query import parse
@@ -206,7 +119,7 @@ def bench_sqlite(posts: list[dict], queries: int, batch: int) -> None:
     report("sqlite", len(posts), rate, raw_rate, ours, reference)
 
 
-def bench_elasticsearch(posts: list[dict], queries: int, batch: int, url: str) -> None:
+def bench_elasticsearch(posts: list[dict[str, Any]], queries: int, batch: int, url: str) -> None:
     from elasticsearch import Elasticsearch, helpers
 
     from store.elasticsearch import ElasticsearchPostStore
@@ -215,7 +128,9 @@ def bench_elasticsearch(posts: list[dict], queries: int, batch: int, url: str) -
     prefix = f"bench-{int(time.time())}"
     store = ElasticsearchPostStore(url, index_prefix=prefix, scan_settle_seconds=0)
     client = Elasticsearch(url, request_timeout=120)
-    raw_index = f"{prefix}-raw"
+    # Not "{prefix}-raw": the store's index template (pattern "{prefix}-*") would give that
+    # index the store's alias, and the store's searches would read both copies.
+    raw_index = f"{prefix}.raw"
     try:
         rate = timed_upsert(store, posts, batch)
 
