@@ -1,19 +1,40 @@
-"""Post-store benchmark: bulk-upsert throughput and search latency at 100,000 posts.
+"""Post-store benchmark: bulk-upsert throughput and search latency at 100,000 posts, and at
+scale (--posts N) ingest, searches, aggregations, retention, a clustering pass and memory.
 
-Prints one line per backend, each with the reference it is compared with, measured in the
-same run on the same data: for upserts, the engine's own raw bulk write of the same
-documents (no id lookup, no change detection); for searches, the engine's own raw query for
-the same first page (no count, no snippets, no parsing into posts).
+Every figure is printed beside the reference it is compared with, measured in the same run on
+the same data. Without --posts (the quoted figures): one line per backend, upserts against the
+engine's own raw bulk write of the same documents (no id lookup, no change detection), searches
+against the engine's own raw query for the same first page (no count, no snippets, no parsing
+into posts), on `store_data.make_posts`.
+
+With --posts N (`store_scale.py`), N synthetic posts over --span-days (120) from 2025-01-01,
+made batch by batch from a seed (`store_data.ScaleStream`), and for each backend:
+
+* ingest: `store.upsert` in batches against a raw write (raw `helpers.bulk`, raw SQLite rows)
+  of the same posts;
+* search: p50/p95 of at least --queries pages of mixed requests (phrases, AND/OR/NOT, filters
+  by source, time and sentiment, both sorts, 12 pages deep by cursor) against the raw first
+  page of the same request; target p95 <= 100 ms;
+* aggregations: `store.aggregate` over 30 and 7 days (hourly volume, sentiment bands, top
+  keywords, sources) against one raw aggregation / raw GROUP BYs; target p95 <= 200 ms;
+* clustering: the job's cursor set past the N posts, --new-posts (50,000) new posts upserted,
+  one `job.run()` in a worker process (`store_worker.py`) against the same pass on an empty
+  store; the worker's peak RSS, and `yuqing serve` (one process) read through HTTP: its
+  VmHWM; target <= 600 MiB each;
+* retention: `drop_older_than` dropping the first 30 days against a raw delete of the range.
 
     python bench/store.py [--posts 100000] [--backends sqlite,elasticsearch] [--queries 200]
+        [--span-days 120] [--new-posts 50000] [--agg-rounds 10] [--pg-url URL] [--es-url URL]
 
-Elasticsearch is benchmarked when YUQING_ELASTICSEARCH__URL (or --es-url) answers.
+Elasticsearch is benchmarked when YUQING_ELASTICSEARCH__URL (or --es-url) answers; each run
+uses indices of its own (bench-<time>-...) and deletes them at the end, also on failure.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import signal
 import statistics
 import sys
 import tempfile
@@ -211,24 +232,41 @@ def main() -> None:
     from core.settings import load_settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--posts", type=int, default=None, help="[100000, the quoted figures]")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--backends", default="sqlite,elasticsearch")
     parser.add_argument("--es-url", default=None)
+    parser.add_argument("--span-days", type=int, default=120, help="with --posts")
+    parser.add_argument("--new-posts", type=int, default=50_000, help="with --posts")
+    parser.add_argument("--agg-rounds", type=int, default=10, help="with --posts")
+    parser.add_argument("--pg-url", default=None, help="with --posts: tracker on PostgreSQL")
     args = parser.parse_args()
+    # A stopped run still deletes its indices: SIGTERM unwinds through the finally blocks.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
-    posts = make_posts(args.posts)
     backends = args.backends.split(",")
-    if "sqlite" in backends:
-        bench_sqlite(posts, args.queries, args.batch)
+    url = None
     if "elasticsearch" in backends:
         url = args.es_url or load_settings().elasticsearch.url or "http://127.0.0.1:9200"
         try:
             urllib.request.urlopen(f"{url.rstrip('/')}/_cluster/health", timeout=3).read()
         except OSError as exc:
             print(f"elasticsearch  skipped: nothing answers at {url} ({exc})")
-            return
+            backends.remove("elasticsearch")
+    if args.posts is not None:
+        import store_scale
+
+        if args.span_days <= store_scale.RETAINED_MONTH_DAYS:
+            parser.error(f"--span-days must exceed {store_scale.RETAINED_MONTH_DAYS}")
+        for backend in backends:
+            store_scale.run(backend, args, url)
+        return
+
+    posts = make_posts(100_000)
+    if "sqlite" in backends:
+        bench_sqlite(posts, args.queries, args.batch)
+    if "elasticsearch" in backends and url is not None:
         bench_elasticsearch(posts, args.queries, args.batch, url)
 
 

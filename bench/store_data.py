@@ -1,8 +1,10 @@
-"""Synthetic posts for the store benchmark: the 100,000-post list of the quoted figures."""
+"""Synthetic posts for the store benchmark: the 100,000-post list of the quoted figures, and the
+large stream of the scale run, made batch by batch from a seed so it is never held whole."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,3 +106,82 @@ def make_posts(n: int, seed: int = 7) -> list[dict[str, Any]]:
             }
         )
     return posts
+
+
+# The scale run: six sources of four kinds, in shares a city office sees.
+SCALE_SOURCES = (
+    ("weibo", "microblog", 30),
+    ("douyin", "microblog", 10),
+    ("board", "board", 20),
+    ("12345", "hotline", 25),
+    ("city-news", "news", 10),
+    ("people-news", "news", 5),
+)
+SOURCE_NAMES = [name for name, _, _ in SCALE_SOURCES]
+_SOURCE_WEIGHTS = [share for _, _, share in SCALE_SOURCES]
+_KIND = {name: kind for name, kind, _ in SCALE_SOURCES}
+
+
+class ScaleStream:
+    """`total` posts spread evenly over `span_days` from START, then as many more as asked at
+    the same rate (the posts that arrive after the store is full). Post i is the same in every
+    run and every call: each batch draws from its own seed."""
+
+    def __init__(self, total: int, span_days: int, seed: int = 7) -> None:
+        self.total = total
+        self.span = timedelta(days=span_days)
+        self.step = self.span.total_seconds() / total
+        self.seed = seed
+
+    @property
+    def end(self) -> datetime:
+        """Just after the last of the first `total` posts."""
+        return START + self.span
+
+    def at(self, i: int) -> datetime:
+        return START + timedelta(seconds=i * self.step)
+
+    def batches(self, first: int, count: int, size: int) -> Iterator[list[dict[str, Any]]]:
+        for start in range(first, first + count, size):
+            yield self.batch(start, min(size, first + count - start))
+
+    def batch(self, first: int, count: int) -> list[dict[str, Any]]:
+        rng = random.Random(self.seed * 1_000_003 + first)
+        return [self._post(i, rng) for i in range(first, first + count)]
+
+    def _post(self, i: int, rng: random.Random) -> dict[str, Any]:
+        subject, place = rng.choice(SUBJECT_NAMES), rng.choice(PLACE_NAMES)
+        phrases = rng.sample(PHRASE_NAMES, rng.randint(2, 5))
+        source = rng.choices(SOURCE_NAMES, _SOURCE_WEIGHTS)[0]
+        kind = _KIND[source]
+        tokens = [*PLACES[place], *SUBJECTS[subject]]
+        for phrase in phrases:
+            tokens += PHRASES[phrase]
+        tokens += ["编号", str(i)]
+        post: dict[str, Any] = {
+            "id": f"scale:{i}",
+            "source": source,
+            "kind": kind,
+            "url": f"https://example.org/{source}/{i}",
+            "title": f"{place}{subject}问题" if kind != "microblog" else "",
+            "text": "，".join([f"{place}{subject}", *phrases]) + f"。编号{i}",
+            "published_at": self.at(i) + timedelta(seconds=rng.random() * self.step),
+            "published_precision": "second",
+            "region": place if place.endswith(("区", "县")) else None,
+            # About one post in thirty has not been scored yet.
+            "sentiment": None if rng.random() < 0.033 else round(rng.random(), 4),
+            "tokens": tokens,
+            "keywords": [subject, place, *PHRASES[phrases[0]][:1]],
+        }
+        if kind == "microblog":
+            post["author"] = f"用户{rng.randrange(50_000)}"
+            post["engagement"] = {
+                "reposts": rng.randrange(20),
+                "comments": rng.randrange(50),
+                "likes": rng.randrange(500),
+            }
+        elif kind == "hotline":
+            post["case_no"] = f"12345-{i:08d}"
+            post["category"] = subject
+            post["status"] = rng.choice(["受理", "办理中", "已办结"])
+        return post
