@@ -10,6 +10,7 @@ guess with its confidence. Fields a post already carries are kept.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,15 +21,20 @@ from analysis.routing import Router
 from analysis.sentiment import Sentiment
 from analysis.sentiment_ngram import NgramSentiment
 from analysis.text import USER_DICT, Segmenter, keywords_of, segmenter_for
+from core.errors import StoreUnavailable
 from store.models import Post
+from store.signatures import SignatureIndex
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class AnalysisFiles:
     """The files per-post analysis reads and keeps."""
 
-    # The near-duplicate index (LSH bands of every post seen).
-    neardup_db: Path
+    # A near-duplicate index of its own (an SQLite file), for tools and tests without a post
+    # store; the product keeps the index in the post store (`PostAnalyzer(signatures=...)`).
+    neardup_db: Path | None = None
     # SnowNLP's classifier retrained; SnowNLP's shipped one while this file is absent.
     sentiment_model: Path | None = None
     # An n-gram sentiment model trained on the office's texts; the shipped one while absent.
@@ -46,10 +52,15 @@ class AnalysisFiles:
 class PostAnalyzer:
     """Fills the analysis fields of posts; build one per process and reuse it."""
 
-    def __init__(self, files: AnalysisFiles) -> None:
+    def __init__(self, files: AnalysisFiles, *, signatures: SignatureIndex | None = None) -> None:
+        """`signatures`: where near-duplicate signatures are kept (the post store's); without
+        it, `files.neardup_db`."""
         if files.sentiment_engine not in ("ngram", "snownlp"):
             raise ValueError(f"unknown sentiment engine {files.sentiment_engine!r}")
+        if signatures is None and files.neardup_db is None:
+            raise ValueError("near-duplicate signatures need a post store or a neardup_db file")
         self.files = files
+        self._signatures = signatures
         self.snownlp = Sentiment(files.sentiment_model, files.cache_dir)
         self.ngram = NgramSentiment(files.ngram_model)
 
@@ -70,6 +81,9 @@ class PostAnalyzer:
 
     @cached_property
     def index(self) -> NearDupIndex:
+        if self._signatures is not None:
+            return NearDupIndex(self._signatures)
+        assert self.files.neardup_db is not None  # checked in __init__
         return NearDupIndex(self.files.neardup_db)
 
     def enrich(self, posts: list[Post]) -> None:
@@ -98,7 +112,7 @@ class PostAnalyzer:
         for post, value in zip(need_print, prints, strict=True):
             post.simhash = simhash.to_hex(value) if value is not None else None
         self._route(posts)
-        self._link_near_duplicates(posts)
+        self.link_near_duplicates(posts)
 
     def _route(self, posts: list[Post]) -> None:
         router = self.router
@@ -112,7 +126,11 @@ class PostAnalyzer:
                 post.department_guess = guess.department_name
                 post.department_confidence = round(guess.confidence, 3)
 
-    def _link_near_duplicates(self, posts: list[Post]) -> None:
+    def link_near_duplicates(self, posts: list[Post]) -> None:
+        """Set `near_dup_of` on the posts that copy an earlier one. While the store that keeps
+        the signatures is down, the posts stay unlinked (a replay links them)."""
+        if not posts:
+            return
         texts = [f"{post.title} {post.text}" for post in posts]
         entries = [
             Entry(
@@ -124,7 +142,12 @@ class PostAnalyzer:
             )
             for post, (signature, count) in zip(posts, minhash.signatures(texts), strict=True)
         ]
-        for post, root in zip(posts, self.index.link(entries), strict=True):
+        try:
+            roots = self.index.link(entries)
+        except StoreUnavailable as exc:
+            log.warning("near duplicates not linked while the store is down: %s", exc)
+            return
+        for post, root in zip(posts, roots, strict=True):
             if post.near_dup_of is None:
                 post.near_dup_of = root
 

@@ -1,7 +1,8 @@
 """Near-duplicate links: each post that copies an earlier one points at its first occurrence.
 
-MinHash signatures (`analysis.minhash`) of recent posts live in a small SQLite file beside the
-data (`var/neardup.db`), shared by every crawl process whichever post store is configured.
+MinHash signatures (`analysis.minhash`) and their LSH bands live in the post store
+(`store.signatures`: two tables of the SQLite file, or an Elasticsearch index of their own), so
+every worker writing posts links copies against the same index.
 Two posts are near duplicates when the estimated Jaccard similarity of their character
 3-grams reaches `MIN_SIMILARITY`. Candidates are found through the signatures' LSH bands (an
 indexed lookup of 16 keys), never by comparing with every post.
@@ -13,8 +14,8 @@ copy-paste campaign forms one star around the post that started it. Texts with f
 
 from __future__ import annotations
 
-import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,27 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from analysis import minhash
+from store.signatures import Candidate, Signature, SignatureIndex
+from store.sqlite.signatures import SqliteSignatures
 
 MIN_SIMILARITY = 0.6
 MIN_SHINGLES = 12
 KEEP_DAYS = 30
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS signatures (
-    post_id TEXT PRIMARY KEY,
-    root TEXT NOT NULL,            -- the first occurrence (the post itself when it is one)
-    published INTEGER NOT NULL,    -- microseconds since the epoch
-    linkable INTEGER NOT NULL,     -- long enough to be linked
-    signature BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS signatures_published ON signatures (published);
-CREATE TABLE IF NOT EXISTS bands (
-    key INTEGER NOT NULL,          -- band number mixed into the band's hash
-    post_id TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS bands_key ON bands (key);
-CREATE INDEX IF NOT EXISTS bands_post ON bands (post_id);
-"""
 
 
 def _micros(value: datetime) -> int:
@@ -65,93 +51,106 @@ class Entry:
 
 
 class NearDupIndex:
-    """The signatures of recent posts; `link` finds each new post's first occurrence."""
+    """Links each new post to its first occurrence, against the signatures in `index` (a path
+    is an SQLite file of its own, for tools and tests without a post store)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
+    def __init__(self, index: SignatureIndex | Path) -> None:
+        self.signatures: SignatureIndex = (
+            SqliteSignatures(index) if isinstance(index, Path) else index
+        )
         self._lock = threading.Lock()
-
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
-            self._conn = conn
-        return self._conn
 
     def link(self, entries: list[Entry]) -> list[str | None]:
         """For each entry, the id of the post it copies (its first occurrence) or None.
 
-        Entries are recorded as they go, so a copy later in the same batch links to an
-        earlier one. A repost links to the root of the post it reposts.
+        The kept signatures are looked up once for the batch; entries are then decided in
+        order, each also against the entries before it, so a copy later in the batch links to
+        an earlier one. A repost links to the root of the post it reposts.
         """
-        out: list[str | None] = []
+        keys = [
+            _keys(e.signature) if e.signature is not None and e.shingles >= MIN_SHINGLES else []
+            for e in entries
+        ]
         with self._lock:
-            db = self._db()
-            with db:
-                for entry in entries:
-                    keys = _keys(entry.signature) if entry.signature is not None else []
-                    root = self._find(db, entry, keys)
-                    out.append(root)
-                    db.execute("DELETE FROM bands WHERE post_id = ?", (entry.post_id,))
-                    if entry.signature is None:
-                        db.execute("DELETE FROM signatures WHERE post_id = ?", (entry.post_id,))
-                        continue
-                    linkable = entry.shingles >= MIN_SHINGLES
-                    db.execute(
-                        "INSERT OR REPLACE INTO signatures VALUES (?, ?, ?, ?, ?)",
-                        (entry.post_id, root or entry.post_id, _micros(entry.published),
-                         int(linkable), minhash.to_bytes(entry.signature)),
-                    )  # fmt: skip
-                    if linkable:
-                        db.executemany(
-                            "INSERT INTO bands VALUES (?, ?)", [(k, entry.post_id) for k in keys]
-                        )
+            kept = self.signatures.candidates(keys)
+            reposted = {e.repost_of for e in entries if e.repost_of}
+            kept_roots = self.signatures.roots(sorted(reposted))
+            batch = _Batch()
+            out: list[str | None] = []
+            keep: list[Signature] = []
+            forget: list[str] = []
+            for entry, entry_keys, candidates in zip(entries, keys, kept, strict=True):
+                root: str | None
+                if entry.repost_of:
+                    root = batch.roots.get(entry.repost_of) or kept_roots.get(
+                        entry.repost_of, entry.repost_of
+                    )
+                else:
+                    root = _first_occurrence(entry, candidates + batch.sharing(entry_keys))
+                out.append(root)
+                if entry.signature is None:
+                    forget.append(entry.post_id)
+                    continue
+                record = Signature(
+                    post_id=entry.post_id,
+                    root=root or entry.post_id,
+                    published=_micros(entry.published),
+                    linkable=entry.shingles >= MIN_SHINGLES,
+                    signature=minhash.to_bytes(entry.signature),
+                    keys=tuple(entry_keys),
+                )
+                batch.add(record)
+                keep.append(record)
+            self.signatures.put(_last_of_each(keep), forget)
         return out
-
-    def _find(self, db: sqlite3.Connection, entry: Entry, keys: list[int]) -> str | None:
-        if entry.repost_of:
-            row = db.execute(
-                "SELECT root FROM signatures WHERE post_id = ?", (entry.repost_of,)
-            ).fetchone()
-            return row[0] if row else entry.repost_of
-        if entry.signature is None or entry.shingles < MIN_SHINGLES:
-            return None
-        marks = ",".join("?" * len(keys))
-        rows = db.execute(
-            "SELECT s.post_id, s.root, s.published, s.signature FROM signatures s"
-            f" WHERE s.post_id IN (SELECT post_id FROM bands WHERE key IN ({marks}))"
-            " AND s.post_id != ?",
-            (*keys, entry.post_id),
-        ).fetchall()
-        best: tuple[int, str] | None = None
-        for _post_id, root, published, blob in rows:
-            if minhash.similarity(entry.signature, minhash.from_bytes(blob)) < MIN_SIMILARITY:
-                continue
-            if root == entry.post_id:  # a copy of this very post: it is the first occurrence
-                return None
-            if best is None or published < best[0]:
-                best = (published, root)
-        return best[1] if best else None
 
     def prune(self, now: datetime, keep_days: int = KEEP_DAYS) -> int:
         """Forget the signatures of posts published more than `keep_days` before `now`."""
-        cutoff = _micros(now - timedelta(days=keep_days))
         with self._lock:
-            db = self._db()
-            with db:
-                db.execute(
-                    "DELETE FROM bands WHERE post_id IN"
-                    " (SELECT post_id FROM signatures WHERE published < ?)",
-                    (cutoff,),
-                )
-                cursor = db.execute("DELETE FROM signatures WHERE published < ?", (cutoff,))
-                return cursor.rowcount
+            return self.signatures.prune(_micros(now - timedelta(days=keep_days)))
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self.signatures.close()
+
+
+class _Batch:
+    """The signatures decided so far in this batch, by band key."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[int, list[Candidate]] = {}
+        self.roots: dict[str, str] = {}
+
+    def add(self, record: Signature) -> None:
+        self.roots[record.post_id] = record.root
+        if not record.linkable:
+            return
+        candidate = Candidate(record.post_id, record.root, record.published, record.signature)
+        for key in record.keys:
+            self.by_key.setdefault(key, []).append(candidate)
+
+    def sharing(self, keys: Sequence[int]) -> list[Candidate]:
+        return [c for key in keys for c in self.by_key.get(key, ())]
+
+
+def _first_occurrence(entry: Entry, candidates: list[Candidate]) -> str | None:
+    if entry.signature is None or entry.shingles < MIN_SHINGLES:
+        return None
+    best: tuple[int, str] | None = None
+    seen: set[str] = set()
+    for candidate in candidates:
+        if candidate.post_id == entry.post_id or candidate.post_id in seen:
+            continue
+        seen.add(candidate.post_id)
+        signature = minhash.from_bytes(candidate.signature)
+        if minhash.similarity(entry.signature, signature) < MIN_SIMILARITY:
+            continue
+        if candidate.root == entry.post_id:  # a copy of this very post: it is the first
+            return None
+        if best is None or candidate.published < best[0]:
+            best = (candidate.published, candidate.root)
+    return best[1] if best else None
+
+
+def _last_of_each(records: list[Signature]) -> list[Signature]:
+    """One record per post, the last decided (a batch may carry a post twice)."""
+    return list({record.post_id: record for record in records}.values())

@@ -98,6 +98,8 @@ class CrawlerSettings(BaseModel):
     spool_dir: Path = Path(f"{DATA_DIR}/spool")
     quarantine_dir: Path = Path(f"{DATA_DIR}/quarantine")
     batch_size: int = Field(default=500, ge=1, le=10_000)
+    # How often a worker stores what its spool holds (posts kept while the store was down).
+    replay_seconds: int = Field(default=60, ge=1, le=3600)
     user_agent: str = "yuqing-monitor/0.1 (+opinion-response office)"
 
 
@@ -116,6 +118,22 @@ class AnalysisSettings(BaseModel):
     hot_issues_file: Path = CONFIG_DIR / "hot_issues.yaml"
     # How often the scheduler runs the clustering and hot-issue pass.
     interval_seconds: int = Field(default=30, ge=5, le=3600)
+
+
+class CoordinationSettings(BaseModel):
+    """How several workers share one tracker database (README, "Scaling out")."""
+
+    # This worker's name in leases and run records; unset, host:pid.
+    worker_name: str = Field(default="", max_length=100)
+    # A source's crawl lease lasts this long unrenewed: a dead worker's source waits this long
+    # (plus the source's interval) for another worker.
+    crawl_lease_seconds: float = Field(default=60, ge=2, le=3600)
+    # The clustering leader's lease: another worker takes over within this plus a third of it.
+    leader_lease_seconds: float = Field(default=30, ge=2, le=600)
+    # How many crawls one worker runs at once; the sources beyond wait, or go to other workers.
+    crawls_at_once: int = Field(default=4, ge=1, le=64)
+    # Without PostgreSQL's notifications, how often the leader looks for newly stored posts.
+    nudge_poll_seconds: float = Field(default=2, ge=0.2, le=60)
 
 
 class AlertChannel(BaseModel):
@@ -223,6 +241,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     crawler: CrawlerSettings = CrawlerSettings()
     analysis: AnalysisSettings = AnalysisSettings()
+    coordination: CoordinationSettings = CoordinationSettings()
     alerts: AlertSettings = AlertSettings()
     sla: SlaSettings = SlaSettings()
     reports: ReportSettings = ReportSettings()

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -211,12 +211,15 @@ class PostWriter:
         spool_dir: Path,
         batch_size: int = 500,
         analyzer: PostAnalyzer | None = None,
+        on_stored: Callable[[int], None] | None = None,
     ) -> None:
         self.store = store
         self.source = source
         self.spool = spool_dir / f"{source}.jsonl"
         self.batch_size = batch_size
         self.analyzer = analyzer
+        # Told how many posts each batch created or changed (the clustering job's nudge).
+        self.on_stored = on_stored
         self.stats = WriteStats()
         self._batch: list[Post] = []
         self._store_down = False
@@ -231,6 +234,10 @@ class PostWriter:
             if line.strip()
         ]
         log.info("replaying %d spooled posts of %s", len(posts), self.source)
+        if self.analyzer is not None:
+            # Posts spooled while the store was down could not be checked against the
+            # near-duplicate signatures it keeps.
+            self.analyzer.link_near_duplicates([p for p in posts if p.near_dup_of is None])
         for start in range(0, len(posts), self.batch_size):
             if not self._upsert(posts[start : start + self.batch_size], replay=True):
                 return  # still down: the journal stays as it is, new posts go after it
@@ -274,6 +281,12 @@ class PostWriter:
         self.stats.errors += [f"{f.id}: {f.reason}" for f in result.failures]
         if replay:
             self.stats.replayed += len(batch)
+        changed = result.created + result.updated
+        if changed and self.on_stored is not None:
+            try:
+                self.on_stored(changed)
+            except Exception:  # a missed nudge only delays the alert to the job's interval
+                log.warning("could not nudge the clustering job", exc_info=True)
         return True
 
     def _to_spool(self, batch: list[Post]) -> None:

@@ -3,20 +3,17 @@ new marks (through the `RunRecorder` the caller hands in)."""
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import ConfigError, ConflictError
+from core.errors import ConfigError
 from core.settings import Settings
 from crawler.context import CrawlContext
 from crawler.pipeline import PostWriter, Quarantine
-from crawler.runs import RunRecorder, RunStatus, RunSummary, SourceMarks
+from crawler.runs import RunRecorder, RunStatus, RunSummary, SourceBusy, SourceMarks
 from crawler.sources import AnySource, export_of, listing_of, load_sources
 from store import open_store
 from store.base import PostStore
@@ -68,11 +65,13 @@ def crawl(
     analyzer: PostAnalyzer | None,
     store: PostStore | None = None,
     on_item: Callable[[str], None] | None = None,
+    not_within: float | None = None,
 ) -> list[RunSummary]:
     """Crawl the named sources once, together in one Scrapy process; returns one summary each.
 
-    A Twisted reactor starts once per process, so call this once per process; the scheduler
-    runs each crawl in a process of its own.
+    A source another worker holds (or, with `not_within`, crawled less than that many seconds
+    ago) is skipped, and its summary says so. A Twisted reactor starts once per process, so
+    call this once per process; the scheduler runs each crawl in a process of its own.
     """
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
@@ -85,11 +84,18 @@ def crawl(
     for source in sources:
         secret_headers(source)  # an unset variable stops the crawl before any run begins
     store = store or open_store(settings)
+    skipped: list[RunSummary] = []
     with ExitStack() as stack:
-        contexts = [
-            stack.enter_context(recorded_run(settings, store, source, recorder, analyzer))
-            for source in sources
-        ]
+        contexts = []
+        for source in sources:
+            run = recorded_run(settings, store, source, recorder, analyzer, not_within=not_within)
+            try:
+                contexts.append(stack.enter_context(run))
+            except SourceBusy as busy:
+                log.info("%s", busy)
+                skipped.append(RunSummary(source.name, RunStatus.SKIPPED, errors=[str(busy)]))
+        if not contexts:
+            return skipped
         process = CrawlerProcess(scrapy_settings(settings, sources))
         # Creating the process reset Scrapy's loggers to DEBUG (its `configure_logging`), under
         # the product's handler; they follow the product's level instead.
@@ -104,7 +110,7 @@ def crawl(
             process.crawl(crawler, context=context)
         process.start()
     # Each run is recorded as its context closes, above.
-    return [context.summary for context in contexts if context.summary is not None]
+    return skipped + [context.summary for context in contexts if context.summary is not None]
 
 
 def import_rows(
@@ -133,6 +139,43 @@ def import_rows(
     return context.summary
 
 
+def replay_spools(
+    settings: Settings,
+    *,
+    recorder: RunRecorder,
+    store: PostStore,
+    analyzer: Callable[[], PostAnalyzer | None],
+) -> list[RunSummary]:
+    """Store what this worker's spool holds, one recorded run per source with posts waiting,
+    each under the source's lease (a source another worker holds waits for the next try).
+
+    Posts spool in the data directory of the worker that crawled them, while any worker may
+    crawl the source next; so each worker replays its own spool on a timer, not only when it
+    happens to crawl that source again. `analyzer` is called only when there is a spool.
+    """
+    spool_dir = settings.resolve(settings.crawler.spool_dir)
+    waiting = sorted(spool_dir.glob("*.jsonl")) if spool_dir.is_dir() else []
+    if not waiting:
+        return []
+    sources = load_sources(settings.crawler.sources_file)
+    linker = analyzer()
+    summaries = []
+    for path in waiting:
+        source = sources.get(path.stem)
+        if source is None:
+            log.error("%s holds posts of %s, which is no longer configured", path, path.stem)
+            continue
+        try:
+            with recorded_run(settings, store, source, recorder, linker) as context:
+                pass  # opening the writer replays the spool
+        except SourceBusy as busy:
+            log.info("replay of %s waits: %s", path.name, busy)
+            continue
+        assert context.summary is not None  # set as the run closed
+        summaries.append(context.summary)
+    return summaries
+
+
 @contextmanager
 def recorded_run(
     settings: Settings,
@@ -140,52 +183,55 @@ def recorded_run(
     source: AnySource,
     recorder: RunRecorder,
     analyzer: PostAnalyzer | None,
+    *,
+    not_within: float | None = None,
 ) -> Iterator[CrawlContext]:
-    """One recorded run: lock the source, load its marks, open the writer, then record it all.
+    """One recorded run: take the source's lease and its marks (SourceBusy when another worker
+    has it), open the writer, then record it all and give the lease back.
 
     `crawl` and `import_rows` run inside it; tests drive a spider inside it in-process.
     """
-    with _source_lock(settings.resolve(settings.data_dir) / "locks", source.name):
-        run_id, marks = recorder.start(source.name)
-        writer = PostWriter(
-            store,
+    run_id, marks = recorder.start(source.name, not_within=not_within)
+    writer = PostWriter(
+        store,
+        source.name,
+        spool_dir=settings.resolve(settings.crawler.spool_dir),
+        batch_size=settings.crawler.batch_size,
+        analyzer=analyzer,
+        on_stored=lambda count: recorder.written(source.name, count),
+    )
+    context = CrawlContext(
+        source=source,
+        writer=writer,
+        quarantine=Quarantine(settings.resolve(settings.crawler.quarantine_dir), source.name),
+        last_seen_at=marks.last_seen_at,
+        last_seen_id=marks.last_seen_id,
+        pending=marks.pending,
+        author_key=settings.secret_key.get_secret_value(),
+    )
+    status, message = RunStatus.FAILED, None
+    try:
+        writer.open()
+        yield context
+        writer.close()
+        status = RunStatus.OK
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        summary = _summarise(context, status)
+        context.summary = summary
+        new_marks = None
+        # A crawl stopped by a login wall did not get as far as its marks would say.
+        if status == RunStatus.OK and context.auth_wall is None:
+            new_marks = SourceMarks(context.newest_at, context.newest_id, context.pending)
+        recorder.finish(
+            run_id,
             source.name,
-            spool_dir=settings.resolve(settings.crawler.spool_dir),
-            batch_size=settings.crawler.batch_size,
-            analyzer=analyzer,
+            {**asdict(summary), "message": message, "source": source.name},
+            new_marks,
         )
-        context = CrawlContext(
-            source=source,
-            writer=writer,
-            quarantine=Quarantine(settings.resolve(settings.crawler.quarantine_dir), source.name),
-            last_seen_at=marks.last_seen_at,
-            last_seen_id=marks.last_seen_id,
-            pending=marks.pending,
-            author_key=settings.secret_key.get_secret_value(),
-        )
-        status, message = RunStatus.FAILED, None
-        try:
-            writer.open()
-            yield context
-            writer.close()
-            status = RunStatus.OK
-        except Exception as exc:
-            message = f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            summary = _summarise(context, status)
-            context.summary = summary
-            new_marks = None
-            # A crawl stopped by a login wall did not get as far as its marks would say.
-            if status == RunStatus.OK and context.auth_wall is None:
-                new_marks = SourceMarks(context.newest_at, context.newest_id, context.pending)
-            recorder.finish(
-                run_id,
-                source.name,
-                {**asdict(summary), "message": message, "source": source.name},
-                new_marks,
-            )
-            log.info("%s", summary.line())
+        log.info("%s", summary.line())
 
 
 def _summarise(context: CrawlContext, status: RunStatus) -> RunSummary:
@@ -211,25 +257,3 @@ def _summarise(context: CrawlContext, status: RunStatus) -> RunSummary:
         duration_seconds=round(context.seconds, 3),
         errors=errors[:50],
     )
-
-
-@contextmanager
-def _source_lock(directory: Path, source: str) -> Iterator[None]:
-    """The same source never runs twice at once, whether from the CLI or the scheduler."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{source}.lock"
-    with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise ConflictError(f"source {source} is being crawled already (pid {holder})") from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

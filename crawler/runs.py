@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from core.errors import ConflictError
+
 
 class RunStatus(StrEnum):
     """How a run ended."""
@@ -20,6 +22,12 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     # The source answered with its login wall: a credential must be renewed.
     AUTH_REQUIRED = "auth_required"
+    # Not run: another worker holds the source, or crawled it moments ago (no run recorded).
+    SKIPPED = "skipped"
+
+
+class SourceBusy(ConflictError):
+    """Another worker is crawling the source now, or finished it too recently to run again."""
 
 
 @dataclass
@@ -50,6 +58,8 @@ class RunSummary:
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
+        if self.status == RunStatus.SKIPPED:
+            return f"{self.source}: skipped, {'; '.join(self.errors)} [skipped]"
         return (
             f"{self.source}: {self.items_seen} items, {self.created} new, {self.updated} updated,"
             f" {self.unchanged} unchanged, {self.failed + self.quarantined} failed"
@@ -60,12 +70,25 @@ class RunSummary:
 
 
 class RunRecorder(Protocol):
-    def start(self, source: str) -> tuple[int, SourceMarks]:
-        """Record that a run of `source` began; its id and the source's marks."""
+    """Where runs are recorded, and how workers keep out of each other's way: `start` takes
+    the source's lease (SourceBusy when another worker has it) and keeps it until `finish`."""
+
+    def start(self, source: str, *, not_within: float | None = None) -> tuple[int, SourceMarks]:
+        """Take the source's lease and record that a run began; its id and the source's marks.
+
+        SourceBusy when another worker holds the source, or when `not_within` is given and a
+        run of the source began less than that many seconds ago (a scheduled crawl that
+        another worker has just done).
+        """
         ...
 
     def finish(
         self, run_id: int, source: str, outcome: dict[str, Any], marks: SourceMarks | None
     ) -> None:
-        """Record the run's outcome and, when it succeeded, the source's new marks."""
+        """Record the run's outcome and, when it succeeded, the source's new marks; give the
+        source's lease back."""
+        ...
+
+    def written(self, source: str, count: int) -> None:
+        """`count` posts of `source` were just stored: nudge the clustering job."""
         ...

@@ -19,17 +19,20 @@ from crawler.source_options import AuthFailure, JsonListing, RequestOptions, Tab
 
 
 class Schedule(BaseModel):
-    """Either a fixed interval or a cron expression (minute hour day month weekday)."""
+    """A fixed interval (in minutes, or in seconds for a source that must be watched closely)
+    or a cron expression (minute hour day month weekday)."""
 
     model_config = ConfigDict(extra="forbid")
 
     interval_minutes: int | None = Field(default=None, ge=1)
+    interval_seconds: int | None = Field(default=None, ge=10)
     cron: str | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> Schedule:
-        if (self.interval_minutes is None) == (self.cron is None):
-            raise ValueError("give exactly one of interval_minutes and cron")
+        given = [self.interval_minutes, self.interval_seconds, self.cron]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("give exactly one of interval_minutes, interval_seconds and cron")
         if self.cron is not None:
             from apscheduler.triggers.cron import CronTrigger
 

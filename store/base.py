@@ -28,6 +28,7 @@ from store.models import (
     UpdateResult,
     UpsertResult,
 )
+from store.signatures import SignatureIndex
 
 MAX_PAGE_SIZE = 500
 MAX_BATCH = 10_000
@@ -83,6 +84,10 @@ class PostStore(Protocol):
         ...
 
     def count(self) -> int: ...
+
+    def signatures(self) -> SignatureIndex:
+        """The near-duplicate signatures kept beside the posts, shared by every writer."""
+        ...
 
     def ping(self) -> bool:
         """Whether the backend answers; never raises."""

@@ -70,9 +70,7 @@ def tracker(settings: Settings) -> sessionmaker[Session]:
 def analysis_files(settings: Settings) -> AnalysisFiles:
     from analysis.enrich import AnalysisFiles
 
-    data = settings.resolve(settings.data_dir)
     return AnalysisFiles(
-        neardup_db=data / "neardup.db",
         sentiment_model=settings.resolve(settings.analysis.sentiment_model),
         ngram_model=settings.resolve(settings.analysis.ngram_model),
         sentiment_engine=settings.analysis.sentiment_engine,
@@ -81,18 +79,25 @@ def analysis_files(settings: Settings) -> AnalysisFiles:
     )
 
 
-def analyzer(settings: Settings) -> PostAnalyzer:
-    """Per-post analysis with the configured model, vocabulary and near-duplicate index."""
+def analyzer(settings: Settings, post_store: PostStore | None = None) -> PostAnalyzer:
+    """Per-post analysis with the configured model and vocabulary, linking near duplicates
+    against the signatures in the post store (shared by every worker)."""
     from analysis.enrich import PostAnalyzer
 
-    return PostAnalyzer(analysis_files(settings))
+    post_store = post_store or store(settings)
+    return PostAnalyzer(analysis_files(settings), signatures=post_store.signatures())
 
 
 def recorder(settings: Settings) -> DatabaseRunRecorder:
     """Crawl runs and source marks in the tracker database."""
     from api.sources.recorder import DatabaseRunRecorder
 
-    return DatabaseRunRecorder(settings.database.url)
+    coordination = settings.coordination
+    return DatabaseRunRecorder(
+        settings.database.url,
+        worker=coordination.worker_name,
+        lease_seconds=coordination.crawl_lease_seconds,
+    )
 
 
 def clustering_job(settings: Settings) -> Job:

@@ -18,6 +18,7 @@ its clusters, so neither overwrites the other.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -89,14 +90,27 @@ class Job:
         self._clusterer: Clusterer | None = None
         self._generation = -1
 
-    def run(self, *, now: datetime | None = None, max_posts: int | None = None) -> PassResult:
-        """One pass; `now` is the wall clock unless given (replays pass the replayed time)."""
+    def run(
+        self,
+        *,
+        now: datetime | None = None,
+        max_posts: int | None = None,
+        leading: Callable[[], bool] | None = None,
+    ) -> PassResult:
+        """One pass; `now` is the wall clock unless given (replays pass the replayed time).
+
+        With `leading`, the pass stops between pages once it says False (this worker lost
+        the lead; the new leader carries on from the cursor).
+        """
         started = time.perf_counter()
         config = hot_config(self.settings)
         result = PassResult()
         arrivals = assign.Arrivals()
         stage = _Stopwatch(result.stage_seconds)
         while max_posts is None or result.scanned < max_posts:
+            if leading is not None and not leading():
+                result.seconds = round(time.perf_counter() - started, 3)
+                return result
             with state.lease(self.factory):
                 if not self._assign_page(config, arrivals, result):
                     break

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.database import rows_changed, unit_of_work
 from api.hot_issues.models import AnalysisState
+from api.leases.service import this_process
 from core.errors import ConflictError
 
 CURSOR_KEY = "scan_cursor"
@@ -61,7 +62,8 @@ def lease(factory: sessionmaker[Session], *, wait_seconds: float = 15.0) -> Iter
     The lease is one row; taking it is one conditional UPDATE, atomic on SQLite and PostgreSQL.
     A holder that died leaves a lease that lapses after LEASE_SECONDS.
     """
-    holder = uuid.uuid4().hex
+    # The process's name first, so that a new leader can free what a dead one held.
+    holder = f"{this_process()}/{uuid.uuid4().hex}"
     deadline = time.monotonic() + wait_seconds
     with unit_of_work(factory) as session:
         if session.get(AnalysisState, LEASE_KEY) is None:
@@ -93,3 +95,17 @@ def lease(factory: sessionmaker[Session], *, wait_seconds: float = 15.0) -> Iter
                 .where(AnalysisState.key == LEASE_KEY, AnalysisState.value == holder)
                 .values(value=None)
             )
+
+
+def free_lease_of(factory: sessionmaker[Session], process: str) -> bool:
+    """Free the clustering lease if `process` holds it: a new leader took over from a leader
+    that stopped renewing its lease, so that process is gone (or cut off) and will not write."""
+    with unit_of_work(factory) as session:
+        freed = rows_changed(
+            session,
+            update(AnalysisState)
+            .where(AnalysisState.key == LEASE_KEY)
+            .where(AnalysisState.value.startswith(f"{process}/", autoescape=True))
+            .values(value=None),
+        )
+    return bool(freed)

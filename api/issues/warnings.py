@@ -48,6 +48,9 @@ def check_clocks(
                 SlaClock.superseded_at.is_(None),
                 TrackedIssue.status.not_in([IssueStatus.CLOSED, IssueStatus.DISMISSED]),
             )
+            # Two workers checking at once: the second waits and then sees the first's
+            # warnings (PostgreSQL; SQLite runs one writer at a time anyway).
+            .with_for_update(of=SlaClock)
         ).all()
         by_id = {row.id: (row, issue) for row, issue in rows}
         already = {(row.id, WarningLevel(level)) for row, _ in rows for level in row.warned or []}

@@ -15,6 +15,7 @@ import api.briefings.models  # noqa: F401
 import api.departments.models  # noqa: F401
 import api.hot_issues.models  # noqa: F401
 import api.issues.models  # noqa: F401
+import api.leases.models  # noqa: F401
 import api.sources.models  # noqa: F401
 from api.database import Base, make_engine
 from api.migrating import migration_connection

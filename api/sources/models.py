@@ -50,6 +50,8 @@ class CrawlRun(Base):
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     errors: Mapped[list[str]] = mapped_column(_JSON, default=list)
     message: Mapped[str | None] = mapped_column(Text)
+    # The worker process that ran it (`api.leases.service.this_process`).
+    worker: Mapped[str | None] = mapped_column(String(160))
 
 
 class CrawlRunRead(BaseModel):
@@ -71,6 +73,7 @@ class CrawlRunRead(BaseModel):
     duration_seconds: float | None
     errors: list[str]
     message: str | None
+    worker: str | None = None
 
 
 class SourceRead(BaseModel):

@@ -22,6 +22,7 @@ from store.elasticsearch.connection import (
 )
 from store.elasticsearch.mapping import month_end_micros, to_document
 from store.elasticsearch.reads import Reads
+from store.elasticsearch.signatures import ElasticsearchSignatures
 from store.models import STORED, Failure, Post, UpdateResult, UpsertResult
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,19 @@ class _Write:
 
 class ElasticsearchPostStore(Reads):
     """Posts in Elasticsearch 9. Safe to share between threads; connects on first use."""
+
+    _signatures: ElasticsearchSignatures | None = None
+
+    def signatures(self) -> ElasticsearchSignatures:
+        """The near-duplicate signatures kept beside these posts (an index of their own)."""
+        if self._signatures is None:
+            self._signatures = ElasticsearchSignatures(self)
+        return self._signatures
+
+    def drop_everything(self) -> None:
+        """DESTRUCTIVE: every index of this prefix, its template and its signatures."""
+        super().drop_everything()
+        self.signatures().drop()
 
     def upsert(self, posts: Iterable[Post | Mapping[str, Any]]) -> UpsertResult:
         valid, failures = base.validate_batch(posts)
@@ -176,6 +190,8 @@ class ElasticsearchPostStore(Reads):
         dropped = 0
         with translate("list the monthly indices"):
             names = self._indices(es)
+        # Signatures of posts older than the cutoff can match nothing new worth linking.
+        self.signatures().prune(cutoff)
         whole = [name for name in names if month_end_micros(name) <= cutoff]
         if whole:
             self._refresh(es, whole)

@@ -15,11 +15,25 @@ from store import base
 from store.models import STORED, Post, UpdateResult, UpsertResult
 from store.sqlite.connection import CHUNK
 from store.sqlite.reads import Reads
+from store.sqlite.signatures import SqliteSignatures
 from store.textindex import index_stream
 
 
 class SqlitePostStore(Reads):
     """Posts in one SQLite file. Safe to share between threads; one connection per thread."""
+
+    _signatures: SqliteSignatures | None = None
+
+    def signatures(self) -> SqliteSignatures:
+        """The near-duplicate signatures kept beside these posts (two tables of the file)."""
+        if self._signatures is None:
+            self._signatures = SqliteSignatures(self.path)
+        return self._signatures
+
+    def close(self) -> None:
+        if self._signatures is not None:
+            self._signatures.close()
+        super().close()
 
     def upsert(self, posts: Iterable[Post | Mapping[str, Any]]) -> UpsertResult:
         valid, failures = base.validate_batch(posts)
@@ -151,6 +165,8 @@ class SqlitePostStore(Reads):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise StoreUnavailable(f"SQLite retention failed: {exc}") from exc
+        # Signatures of posts older than the cutoff can match nothing new worth linking.
+        self.signatures().prune(cutoff)
         return dropped
 
 

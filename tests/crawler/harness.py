@@ -57,8 +57,9 @@ class MemoryRecorder:
     def __init__(self) -> None:
         self.marks: dict[str, SourceMarks] = {}
         self.runs: list[dict[str, Any]] = []
+        self.stored = 0  # posts reported stored (the clustering job's nudges)
 
-    def start(self, source: str) -> tuple[int, SourceMarks]:
+    def start(self, source: str, *, not_within: float | None = None) -> tuple[int, SourceMarks]:
         marks = self.marks.get(source, SourceMarks())
         # A copy, as a database hands out: the run must not change the recorded marks.
         return len(self.runs), SourceMarks(
@@ -71,6 +72,9 @@ class MemoryRecorder:
         self.runs.append(outcome)
         if marks is not None:
             self.marks[source] = marks
+
+    def written(self, source: str, count: int) -> None:
+        self.stored += count
 
 
 def bench_settings(root: Path) -> Settings:

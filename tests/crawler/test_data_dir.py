@@ -61,10 +61,9 @@ def test_yuqing_data_dir_alone_moves_every_data_path(product: Product, tmp_path:
 
     assert _files(var) == before
     written = _files(data)
-    for expected in ("posts.db", "tracker.db", "neardup.db", "secret_key"):
+    for expected in ("posts.db", "tracker.db", "secret_key"):
         assert expected in written, sorted(written)
     assert "quarantine/board.jsonl" in written and "quarantine/hotline.jsonl" in written
-    assert any(name.startswith("locks/") for name in written)
     assert f"reasons in {data / 'quarantine' / 'board.jsonl'}" in crawled.stderr
 
 

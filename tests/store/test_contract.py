@@ -13,6 +13,7 @@ from store.models import Interval
 from store.sqlite import SqlitePostStore
 from tests.factories import BASE_TIME, post_data
 from tests.store.contract import PostStoreContract
+from tests.store.contract_signatures import SignatureContract
 from tests.store.contract_times import PublicationTimeContract
 
 
@@ -33,14 +34,14 @@ def es_store(es_url: str, unique_name: str) -> Iterator[PostStore]:
     store.close()
 
 
-class TestSqlitePostStore(PostStoreContract, PublicationTimeContract):
+class TestSqlitePostStore(PostStoreContract, PublicationTimeContract, SignatureContract):
     @pytest.fixture
     def store(self, sqlite_store: SqlitePostStore) -> SqlitePostStore:
         return sqlite_store
 
 
 @pytest.mark.elasticsearch
-class TestElasticsearchPostStore(PostStoreContract, PublicationTimeContract):
+class TestElasticsearchPostStore(PostStoreContract, PublicationTimeContract, SignatureContract):
     @pytest.fixture
     def store(self, es_store: PostStore) -> PostStore:
         return es_store

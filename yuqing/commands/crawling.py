@@ -18,9 +18,19 @@ def crawl(
         list[str] | None, typer.Argument(help="Source names from sources.yaml.")
     ] = None,
     all_sources: Annotated[bool, typer.Option("--all", help="Every enabled source.")] = False,
+    not_within: Annotated[
+        float | None,
+        typer.Option(
+            "--not-within",
+            metavar="SECONDS",
+            help="Skip a source whose last run began less than SECONDS ago (the scheduler's"
+            " way of not crawling again what another worker just crawled).",
+        ),
+    ] = None,
 ) -> None:
     """Crawl sources once each and print a summary line per source; exit status 1 when a source
-    or any item failed (rejected items are kept in the quarantine file named)."""
+    or any item failed (rejected items are kept in the quarantine file named). A source another
+    worker is crawling is skipped, and its line says by whom."""
     from crawler.runner import crawl as run_crawl
     from crawler.sources import load_sources
 
@@ -31,13 +41,15 @@ def crawl(
     if not names:
         raise YuqingError("name at least one source, or give --all")
     counter = _ItemCounter()
+    post_store = wiring.store(settings)
     summaries = run_crawl(
         settings,
         list(dict.fromkeys(names)),
         recorder=wiring.recorder(settings),
-        analyzer=wiring.analyzer(settings),
-        store=wiring.store(settings),
+        analyzer=wiring.analyzer(settings, post_store),
+        store=post_store,
         on_item=counter,
+        not_within=not_within,
     )
     counter.done()
     for summary in summaries:
@@ -71,13 +83,14 @@ def import_file(
     # The secret key pseudonymises board authors; a source without an export is refused here.
     rows = read_file(path, config, author_key=settings.secret_key.get_secret_value())
     counter = _ItemCounter()
+    post_store = wiring.store(settings)
     summary = import_rows(
         settings,
         source,
         rows,
         recorder=wiring.recorder(settings),
-        analyzer=wiring.analyzer(settings),
-        store=wiring.store(settings),
+        analyzer=wiring.analyzer(settings, post_store),
+        store=post_store,
         on_item=counter,
     )
     counter.done()

@@ -27,11 +27,12 @@ def load(
         raise YuqingError(f"{path} is not a file")
     settings = wiring.command_settings()
     label = path.stem
+    post_store = wiring.store(settings)
     with typer.progressbar(length=_lines(path), label=f"loading {label}") as bar:
         report = load_posts(
-            wiring.store(settings),
+            post_store,
             read_jsonl(path),
-            analyzer=wiring.analyzer(settings) if analyse else None,
+            analyzer=wiring.analyzer(settings, post_store) if analyse else None,
             quarantine_dir=settings.resolve(settings.data_dir) / "quarantine",
             label=label,
             progress=bar.update,

@@ -70,10 +70,14 @@ def serve_app(
 
 
 def scheduler() -> None:
-    """Run the periodic jobs: crawling, clustering and alerts, deadline warnings, retention."""
-    from yuqing.scheduler import build_scheduler
+    """Run the periodic jobs: crawling, clustering and alerts, deadline warnings, retention.
 
-    sched = build_scheduler(wiring.command_settings())
-    for job in sched.get_jobs():
+    Start as many as the load needs, on any hosts sharing the store and tracker database:
+    they share the sources, and one of them leads the clustering job (README, "Scaling out").
+    """
+    from yuqing.scheduler import Worker
+
+    worker = Worker(wiring.command_settings())
+    for job in worker.scheduler.get_jobs():
         typer.echo(f"job {job.id}: {job.name} ({job.trigger})")
-    sched.start()
+    worker.start()
