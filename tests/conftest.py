@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -87,16 +88,22 @@ def tracker_url(request: pytest.FixtureRequest, tmp_path, unique_name: str) -> I
         yield f"sqlite:///{tmp_path / 'tracker.db'}"
         return
 
+    with new_database(request.getfixturevalue("postgres_url"), unique_name) as url:
+        yield url
+
+
+@contextmanager
+def new_database(server_url: str, name: str) -> Iterator[str]:
+    """A new PostgreSQL database on the server at `server_url`, dropped afterwards."""
     from sqlalchemy.engine import make_url
 
-    server_url = request.getfixturevalue("postgres_url")
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{unique_name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        yield make_url(server_url).set(database=unique_name).render_as_string(hide_password=False)
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        _drop_database(admin, unique_name)
+        _drop_database(admin, name)
         admin.dispose()
 
 

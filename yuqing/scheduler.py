@@ -130,10 +130,19 @@ class Worker:
             self._nudged.set()
 
     def _nudged_passes(self) -> None:
+        # Elasticsearch's scan leaves out posts younger than its settle time (their ingest
+        # clocks may still be overtaken); a pass sooner than that would find nothing.
+        settings = self.settings
+        settle = (
+            settings.elasticsearch.scan_settle_seconds
+            if settings.store.backend == "elasticsearch"
+            else 0.0
+        )
         while True:
             self._nudged.wait()
             if self._stopping.is_set():
                 return
+            time.sleep(settle + 0.1 if settle else 0.0)
             self._nudged.clear()
             try:
                 log.info("nudged pass: %s", self.analysis_pass())

@@ -24,6 +24,15 @@ def test_compose_has_the_four_services() -> None:
     assert services["worker"]["command"] == ["yuqing", "scheduler"]
 
 
+def test_workers_are_replicas_each_with_a_data_directory_of_its_own() -> None:
+    worker = compose()["services"]["worker"]
+    assert worker["deploy"]["replicas"] >= 2
+    # The data directory is an anonymous volume per replica: no named volume shares it.
+    assert "/app/var" in worker["volumes"]
+    assert not [v for v in worker["volumes"] if str(v).endswith(":/app/var")]
+    assert "YUQING_SECRET_KEY" in worker["environment"]  # one secret for every replica
+
+
 def test_every_yuqing_variable_names_a_settings_field() -> None:
     services = compose()["services"]
     for name in ("api", "worker"):
