@@ -39,6 +39,7 @@ class Sample:
     group: str
     page: int  # 1 for a first page
     ms: float
+    sort: str = ""
 
 
 def window(end: datetime, days: float, **more: object) -> PostFilter:
@@ -119,7 +120,7 @@ def time_store_search(store: PostStore, cases: list[SearchCase]) -> list[Sample]
     samples = []
     for case in cases:
         for page, ms in enumerate(store_pages(store, case), start=1):
-            samples.append(Sample(case.group, page, ms))
+            samples.append(Sample(case.group, page, ms, case.sort.value))
     return samples
 
 
@@ -180,12 +181,14 @@ def search_lines(ours: list[Sample], reference: list[Sample], target_ms: float) 
         lines.append(
             f"  first pages, {group:<10} {describe(mine)} ({len(mine)})   raw {describe(ref)}"
         )
-    later = [s for s in ours if s.page > 1]
-    deep = [s for s in ours if s.page >= 10]
-    if later:
-        lines.append(f"  pages 2-{DEEP_PAGES} by cursor  {describe(later)} ({len(later)})")
-    if deep:
-        lines.append(f"  pages 10-{DEEP_PAGES} by cursor {describe(deep)} ({len(deep)})")
+    for sort in SortOrder:
+        later = [s for s in ours if s.page > 1 and s.sort == sort.value]
+        deep = [s for s in later if s.page >= 10]
+        if later:
+            lines.append(
+                f"  by {sort.value:<9} pages 2-{DEEP_PAGES} {describe(later)} ({len(later)}),"
+                f" pages 10-{DEEP_PAGES} {describe(deep)} ({len(deep)})"
+            )
     return lines
 
 
