@@ -15,7 +15,7 @@ import pytest
 from store.elasticsearch import ElasticsearchPostStore
 from tests.conftest import new_database
 from tests.crawler.proxy import Proxy
-from tests.yuqing.workers import Workers, demo_site, wait_for
+from tests.yuqing.workers import SITE_COUNTS, Workers, demo_site, wait_for
 
 pytestmark = [pytest.mark.elasticsearch, pytest.mark.postgres]
 
@@ -33,10 +33,15 @@ FAST = {
 
 @pytest.fixture
 def shared(
-    tmp_path: Path, es_url: str, postgres_url: str, unique_name: str
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    es_url: str,
+    postgres_url: str,
+    unique_name: str,
 ) -> Iterator[tuple[Workers, ElasticsearchPostStore, int]]:
+    only = getattr(request, "param", tuple(SITE_COUNTS))
     with (
-        demo_site(tmp_path, INTERVAL) as (expected, sources_file),
+        demo_site(tmp_path, INTERVAL, only) as (expected, sources_file),
         new_database(postgres_url, unique_name) as db_url,
     ):
         workers = Workers(tmp_path, sources_file, es_url, unique_name, db_url, dict(FAST))
@@ -133,6 +138,8 @@ def test_three_workers_share_the_sources_and_a_killed_leader_is_replaced(shared)
     )
 
 
+# The news feeds and the hotline export (684 items): enough to be cut off in the middle.
+@pytest.mark.parametrize("shared", [("demo-news", "demo-rongmei", "demo-12345")], indirect=True)
 def test_two_workers_lose_and_double_nothing_when_the_store_goes_down(
     shared,  # type: ignore[no-untyped-def]
 ) -> None:

@@ -34,22 +34,25 @@ SITE_COUNTS = {  # demo source -> the site's count it must match
 
 
 @contextmanager
-def demo_site(root: Path, interval_seconds: int) -> Iterator[tuple[int, Path]]:
-    """The demo city served at a fixed noon; yields how many items it serves and a sources
-    file pointing at it, every source crawled each `interval_seconds`."""
+def demo_site(
+    root: Path, interval_seconds: int, only: tuple[str, ...] = tuple(SITE_COUNTS)
+) -> Iterator[tuple[int, Path]]:
+    """The demo city served at a fixed noon; yields how many items its sources named in `only`
+    serve and a sources file of those, pointing at it, each crawled every `interval_seconds`."""
     site = build_site()
     noon = datetime.combine(site.today, clock_time(12, 0), tzinfo=SHANGHAI)
     server, _ = serve("127.0.0.1", 0, site=site, clock=lambda: noon)
     port = server.server_address[1]
     text = (CONFIG_DIR / "sources.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text.replace(":8100/", f":{port}/"))
+    data["sources"] = [source for source in data["sources"] if source["name"] in only]
     for source in data["sources"]:
         source["schedule"] = {"interval_seconds": interval_seconds}
     sources_file = root / "sources.yaml"
     sources_file.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     visible = site.visible_counts(noon)
     try:
-        yield sum(visible[key] for key in SITE_COUNTS.values()), sources_file
+        yield sum(visible[SITE_COUNTS[name]] for name in only), sources_file
     finally:
         server.shutdown()
 
