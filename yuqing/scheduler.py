@@ -164,6 +164,8 @@ class Worker:
                 self._again.clear()
                 if self._job is None:
                     self._job = wiring.clustering_job(self.settings)
+                    # Load the dictionary now, not while the first burst waits for its alert.
+                    self._job.segmenter.segment("停水")
                 outcomes.append(wiring.summary(self._job.run(leading=lambda: self.leading)))
                 self.passes += 1
                 if not self._again.is_set() or not self.leading:
