@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,6 @@ from store.sqlite.signatures import SqliteSignatures
 
 MIN_SIMILARITY = 0.6
 MIN_SHINGLES = 12
-KEEP_DAYS = 30
 
 
 def _micros(value: datetime) -> int:
@@ -103,11 +102,6 @@ class NearDupIndex:
                 keep.append(record)
             self.signatures.put(_last_of_each(keep), forget)
         return out
-
-    def prune(self, now: datetime, keep_days: int = KEEP_DAYS) -> int:
-        """Forget the signatures of posts published more than `keep_days` before `now`."""
-        with self._lock:
-            return self.signatures.prune(_micros(now - timedelta(days=keep_days)))
 
     def close(self) -> None:
         self.signatures.close()

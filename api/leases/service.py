@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.database import rows_changed, unit_of_work
 from api.leases.models import Lease
-from core.errors import ConflictError
 
 log = logging.getLogger(__name__)
 
@@ -158,24 +157,6 @@ class Heartbeat:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
-
-
-@contextmanager
-def held(
-    factory: sessionmaker[Session], name: str, holder: str, seconds: float, *, what: str
-) -> Iterator[Taken]:
-    """Hold `name` for the block, renewed while it runs; ConflictError naming the holder if
-    another worker has it. `what` says what the lease guards, for that message."""
-    taken = try_acquire(factory, name, holder, seconds)
-    if taken is None:
-        other = holder_of(factory, name) or "another worker"
-        raise ConflictError(f"{what} is held by {other}")
-    beat = Heartbeat(factory, name, holder, seconds)
-    try:
-        yield taken
-    finally:
-        beat.stop()
-        release(factory, name, holder)
 
 
 @contextmanager

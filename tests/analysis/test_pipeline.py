@@ -3,7 +3,6 @@ links that hold across processes, and the whole `enrich` step."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,9 @@ from snownlp import SnowNLP
 
 from analysis import minhash, simhash
 from analysis.enrich import AnalysisFiles, PostAnalyzer, sentiment_text
-from analysis.neardup import Entry, NearDupIndex
 from analysis.sentiment_ngram import NgramSentiment
 from analysis.text import DEPARTMENTS_FILE, keywords_of, segment
-from tests.factories import BASE_TIME, make_post
+from tests.factories import make_post
 
 APPEAL = (
     "我们是翠湖湾小区的业主，强烈呼吁公开学区划片依据和学位测算数据，"
@@ -56,36 +54,6 @@ def test_minhash_estimates_jaccard_of_character_trigrams() -> None:
     assert minhash.similarity(a, c) < 0.2
     assert (minhash.from_bytes(minhash.to_bytes(a)) == a).all()
     assert (minhash.signatures([APPEAL])[0][0] == a).all()  # deterministic
-
-
-def _entry(post_id: str, text: str, minutes: int = 0, **kw: object) -> Entry:
-    [(signature, count)] = minhash.signatures([text])
-    return Entry(post_id, signature, count, BASE_TIME + timedelta(minutes=minutes), **kw)
-
-
-def test_copies_link_to_the_first_occurrence_even_from_another_process(tmp_path: Path) -> None:
-    first = NearDupIndex(tmp_path / "nd.db")
-    assert first.link([_entry("a", APPEAL)]) == [None]
-    first.close()
-
-    second = NearDupIndex(tmp_path / "nd.db")  # a later crawl process
-    out = second.link(
-        [
-            _entry("b", APPEAL.replace("强烈呼吁", "呼吁") + "谢谢！", 5),
-            _entry("c", "转发：" + APPEAL, 9),
-            _entry("d", "停水了", 10),
-            _entry("e", "停水了", 11),
-            _entry("f", "转发", 12, repost_of="c"),
-            _entry("g", "35路公交早高峰二十多分钟才来一班，车上挤得关不上门", 13),
-        ]
-    )
-    # copies of a copy point at the first occurrence; short texts are never linked; a repost
-    # follows its original to the root; other texts stay alone
-    assert out == ["a", "a", None, None, "a", None]
-    # re-analysing the first post does not link it to its own copies
-    assert second.link([_entry("a", APPEAL)]) == [None]
-    assert second.prune(BASE_TIME + timedelta(days=31)) == 6  # f has no 3-gram to keep
-    second.close()
 
 
 def test_enrich_fills_every_analysis_field(tmp_path: Path) -> None:
