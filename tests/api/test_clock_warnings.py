@@ -4,10 +4,11 @@ warning a channel did not accept is retried on the next pass."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -40,10 +41,11 @@ class Tracker:
 
 
 @pytest.fixture
-def tracker(tmp_path: Path, receiver: Receiver) -> Iterator[Tracker]:
-    """A major issue detected 4.5 hours ago: its 5-hour first-statement clock is at 90%."""
+def tracker(tracker_url: str, receiver: Receiver) -> Iterator[Tracker]:
+    """A major issue detected 4.5 hours ago: its 5-hour first-statement clock is at 90%
+    (on SQLite and on PostgreSQL)."""
     settings = load_settings(
-        database={"url": f"sqlite:///{tmp_path}/tracker.db"},
+        database={"url": tracker_url},
         alerts={
             "attempts": 1,
             "channels": [{"name": "duty", "kind": "webhook", "url": receiver.url()}],
@@ -65,6 +67,25 @@ def tracker(tmp_path: Path, receiver: Receiver) -> Iterator[Tracker]:
         issue_id = issue.id
     yield Tracker(settings, make_session_factory(engine), issue_id, now)
     engine.dispose()
+
+
+def test_workers_checking_at_once_raise_each_warning_once(
+    tracker: Tracker, receiver: Receiver
+) -> None:
+    barrier = threading.Barrier(4)
+
+    def check(_: int) -> int:
+        barrier.wait()
+        return check_clocks(tracker.factory, tracker.settings, tracker.now)
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sum(pool.map(check, range(4))) == 1
+    with tracker.factory() as session:
+        events = session.scalars(
+            select(TimelineEvent).where(TimelineEvent.type == "clock_warning")
+        ).all()
+        notifications = session.scalars(select(Notification)).all()
+    assert len(events) == 1 and len(notifications) == 1
 
 
 def test_warnings_fire_once_before_and_once_at_the_breach(
