@@ -22,6 +22,7 @@ import yaml
 from core.settings import CONFIG_DIR
 from core.timezone import SHANGHAI
 from yuqing.demo.site import build_site, serve
+from yuqing.demo.site.models import Site
 
 YUQING = str(Path(sys.executable).with_name("yuqing"))
 SITE_COUNTS = {  # demo source -> the site's count it must match
@@ -33,26 +34,52 @@ SITE_COUNTS = {  # demo source -> the site's count it must match
 }
 
 
+@dataclass
+class DemoSite:
+    """The demo city on a clock the test moves; what it has served up to now."""
+
+    site: Site
+    sources: tuple[str, ...]
+    sources_file: Path
+    times: list[datetime]
+
+    def now(self) -> datetime:
+        return self.times[-1]
+
+    def move_to(self, hour: int) -> None:
+        """Set the site's clock to `hour` o'clock today: newer items appear."""
+        self.times.append(datetime.combine(self.site.today, clock_time(hour), tzinfo=SHANGHAI))
+
+    def served(self) -> int:
+        """How many distinct items the chosen sources have served so far (the RSS feed
+        keeps its newest 200, so items leave it as new ones come)."""
+        kinds = {SITE_COUNTS[name] for name in self.sources}
+        total = 0
+        if "news_rss" in kinds:
+            total += len({a.id for now in self.times for a in self.site.rss_items(now)})
+        visible = self.site.visible_counts(self.now())
+        return total + sum(visible[kind] for kind in kinds if kind != "news_rss")
+
+
 @contextmanager
 def demo_site(
     root: Path, interval_seconds: int, only: tuple[str, ...] = tuple(SITE_COUNTS)
-) -> Iterator[tuple[int, Path]]:
-    """The demo city served at a fixed noon; yields how many items its sources named in `only`
-    serve and a sources file of those, pointing at it, each crawled every `interval_seconds`."""
+) -> Iterator[DemoSite]:
+    """The demo city served from noon on a clock the test moves, and a sources file of the
+    sources named in `only` pointing at it, each crawled every `interval_seconds`."""
     site = build_site()
-    noon = datetime.combine(site.today, clock_time(12, 0), tzinfo=SHANGHAI)
-    server, _ = serve("127.0.0.1", 0, site=site, clock=lambda: noon)
+    demo = DemoSite(site, only, root / "sources.yaml", [])
+    demo.move_to(12)
+    server, _ = serve("127.0.0.1", 0, site=site, clock=demo.now)
     port = server.server_address[1]
     text = (CONFIG_DIR / "sources.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text.replace(":8100/", f":{port}/"))
     data["sources"] = [source for source in data["sources"] if source["name"] in only]
     for source in data["sources"]:
         source["schedule"] = {"interval_seconds": interval_seconds}
-    sources_file = root / "sources.yaml"
-    sources_file.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
-    visible = site.visible_counts(noon)
+    demo.sources_file.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     try:
-        yield sum(visible[SITE_COUNTS[name]] for name in only), sources_file
+        yield demo
     finally:
         server.shutdown()
 
@@ -132,13 +159,18 @@ class Workers:
         finally:
             engine.dispose()
 
-    def leader(self) -> str | None:
-        """The worker holding the leader's lease now (its configured name)."""
+    def holder(self, lease: str) -> str | None:
+        """The worker holding `lease` now (its configured name)."""
         rows = self.rows(
-            "SELECT holder FROM leases WHERE name = 'leader' AND holder IS NOT NULL"
-            " AND expires_at > now()"
+            "SELECT holder FROM leases WHERE name = :name AND holder IS NOT NULL"
+            " AND expires_at > now()",
+            name=lease,
         )
         return rows[0][0].split("#")[0] if rows else None
+
+    def leader(self) -> str | None:
+        """The worker that leads now."""
+        return self.holder("leader")
 
 
 def wait_for(
