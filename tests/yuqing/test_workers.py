@@ -17,7 +17,8 @@ from tests.conftest import new_database
 from tests.crawler.proxy import Proxy
 from tests.yuqing.workers import SITE_COUNTS, DemoSite, Workers, demo_site, wait_for
 
-pytestmark = [pytest.mark.elasticsearch, pytest.mark.postgres]
+# Bounded: every wait below has its own limit, and the whole test this one.
+pytestmark = [pytest.mark.elasticsearch, pytest.mark.postgres, pytest.mark.timeout(600)]
 
 INTERVAL = 30  # seconds between crawls of a source; another worker's run within 15 s is skipped
 FAST = {
