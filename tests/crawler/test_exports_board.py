@@ -215,7 +215,7 @@ LIUYAN = REAL_WORKBOOK.parents[1] / "boards" / "liuyan_threads_list_df_page1.jso
 
 
 def test_a_real_board_reply_saved_as_json_imports_as_a_board_export(bench: Bench) -> None:
-    """people.com.cn's 领导留言板 list (tests/fixtures/real/SOURCE.md), saved as a file: the
+    """people.com.cn's 领导留言板 list (tests/fixtures/real/boards/SOURCE.md), saved as a file: the
     records sit two objects down, times are Unix seconds, and the board masks nicknames."""
     columns = {
         "id": "tid",

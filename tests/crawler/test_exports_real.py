@@ -1,4 +1,4 @@
-"""The real Fuzhou 12345 workbook (tests/fixtures/real/SOURCE.md) by configuration alone:
+"""The real Fuzhou 12345 workbook (tests/fixtures/real/exports/SOURCE.md) by configuration alone:
 imported with `yuqing import` as board messages and as hotline orders, fetched by the export
 spider on Scrapy's engine, and split into eleven sheets read with `sheets: all`. Every row of
 the workbook must land: its dates are month/day/year text (12/16/2016)."""

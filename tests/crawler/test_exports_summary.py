@@ -1,4 +1,4 @@
-"""The eleven-sheet 12345 summary workbook the issue was found with (tests/fixtures/real,
+"""The eleven-sheet 12345 summary workbook the issue was found with (tests/fixtures/real/exports,
 SOURCE.md): 1,464 complaints on its first sheet, 261 of them dated as month/day/year text
 ("12/31/2016") and the rest as date cells. Every row must land, by configuration alone."""
 
