@@ -179,8 +179,8 @@ BOARD_COLUMNS = {
     "reply_to": "追问编号",
 }
 
-# The real Fuzhou 12345 workbook (tests/fixtures/real/exports/SOURCE.md): 56 rows on Sheet1, dates as
-# month/day/year text.
+# The real Fuzhou 12345 workbook (tests/fixtures/real/exports/SOURCE.md): 56 rows on Sheet1,
+# dates as month/day/year text.
 REAL_WORKBOOK = (
     Path(__file__).parents[1] / "fixtures" / "real" / "exports" / "fz12345_suqiu_mdy.xlsx"
 )

@@ -1,9 +1,10 @@
 """Real feeds (tests/fixtures/real/feeds, origins in its SOURCE.md) served as their sites serve
 them, and an article in three pages behind a feed.
 
-No real article split into pages could be found in public repositories (articles/SOURCE.md and NOTES.md say where
-the search went), so the paged article is made up here, in the markup such portals use: a
-page list with a "下一页" link, pages named ``<name>-2.html``, ``<name>-3.html``.
+No real article split into pages could be found in public repositories (articles/SOURCE.md
+and NOTES.md say where the search went), so the paged article is made up here, in the markup
+such portals use: a page list with a "下一页" link, pages named ``<name>-2.html``,
+``<name>-3.html``.
 """
 
 from __future__ import annotations
