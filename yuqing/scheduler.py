@@ -79,7 +79,6 @@ class Worker:
         self._stopping = threading.Event()
         self.leadership: Leadership | None = None
         self.listener: nudge.Listener | None = None
-        self.passes = 0  # clustering passes this worker ran
         _add_jobs(self, settings, open_store(settings))
 
     @property
@@ -167,7 +166,6 @@ class Worker:
                     # Load the dictionary now, not while the first burst waits for its alert.
                     self._job.segmenter.segment("停水")
                 outcomes.append(wiring.summary(self._job.run(leading=lambda: self.leading)))
-                self.passes += 1
                 if not self._again.is_set() or not self.leading:
                     return "; ".join(outcomes)
         finally:

@@ -28,21 +28,25 @@ from api.leases.models import Lease
 log = logging.getLogger(__name__)
 
 
-_this_process: str | None = None
+_this_process: tuple[str, str] | None = None  # (the name it was given, the holder name)
 
 
 def name_this_process(configured: str = "") -> str:
-    """Name this process as a lease holder: the configured worker name, or host:pid, with a
-    short random tail so that a restarted process never passes for its predecessor."""
+    """This process's name as a lease holder: the configured worker name, or host:pid, with a
+    short random tail so that a restarted process never passes for its predecessor. Named once:
+    asked again with the same name (or none), it keeps the name it has, so every lease this
+    process holds names the same holder."""
     global _this_process
+    if _this_process is not None and configured in ("", _this_process[0]):
+        return _this_process[1]
     base = configured or f"{socket.gethostname()}:{os.getpid()}"
-    _this_process = f"{base}#{uuid.uuid4().hex[:6]}"
-    return _this_process
+    _this_process = (configured, f"{base}#{uuid.uuid4().hex[:6]}")
+    return _this_process[1]
 
 
 def this_process() -> str:
     """This process's name as a lease holder (`name_this_process`, host:pid unless named)."""
-    return _this_process or name_this_process()
+    return name_this_process()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ source at a time, and a dead worker's hold lapses after `lease_seconds`.
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import Any
 
@@ -22,8 +21,6 @@ from api.sources import service
 from api.sources.models import CrawlRun
 from crawler.runs import RunStatus, SourceBusy, SourceMarks
 
-log = logging.getLogger(__name__)
-
 # A source's lease lasts this long without renewal; the heartbeat renews it every third.
 LEASE_SECONDS = 60.0
 
@@ -37,7 +34,7 @@ class DatabaseRunRecorder:
 
     def __init__(self, url: str, *, worker: str = "", lease_seconds: float = LEASE_SECONDS) -> None:
         self.url = url
-        self.worker = leases.name_this_process(worker) if worker else leases.this_process()
+        self.worker = leases.name_this_process(worker)
         self.lease_seconds = lease_seconds
         self._engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
